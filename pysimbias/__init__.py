@@ -1,3 +1,29 @@
-"""pysimbias: simplicity bias of random networks and other priors on Boolean inputs."""
+"""pysimbias: simplicity bias of random networks and other priors on Boolean inputs.
+
+>>> import pysimbias
+>>> run = pysimbias.sample(prior="mlp", widths=(40, 40), n=7, samples=10_000, seed=0)
+>>> frame = run.to_frame()          # one row per distinct function, with measures
+>>> run.save("runs/demo")           # functions.parquet, manifest.json, plots
+"""
 
 __version__ = "0.1.0"
+
+from . import config, encodings, runio  # noqa: E402
+from .config import SampleConfig  # noqa: E402
+from .errors import InvalidParameterError, RunDirectoryError  # noqa: E402
+from .histogram import Histogram  # noqa: E402
+from .run import Run, load_run, sample  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "sample",
+    "load_run",
+    "Run",
+    "Histogram",
+    "SampleConfig",
+    "InvalidParameterError",
+    "RunDirectoryError",
+    "config",
+    "encodings",
+    "runio",
+]

@@ -1,0 +1,158 @@
+"""The ``pysimbias`` command line: parses flags, calls the API, prints results."""
+
+import sys
+from datetime import datetime
+
+import click
+
+import pysimbias
+from pysimbias.config import PRIORS, SampleConfig, parse_count, parse_widths
+from pysimbias.encodings import ENCODINGS
+from pysimbias.errors import InvalidParameterError, RunDirectoryError
+from pysimbias.network_kernels import ACTIVATIONS, LAWS
+
+_FLAG_OF = {"bias": "--no-bias", "params": "options"}
+DEFAULTS = SampleConfig()
+
+
+def _flag(param):
+    return _FLAG_OF.get(param, "--" + param.replace("_", "-"))
+
+
+class _Count(click.ParamType):
+    name = "COUNT"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_count(value, param.name if param else "count")
+        except InvalidParameterError as exc:
+            self.fail(exc.message, param, ctx)
+
+
+class _Widths(click.ParamType):
+    name = "W1,W2,..."
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_widths(value)
+        except InvalidParameterError as exc:
+            self.fail(exc.message, param, ctx)
+
+
+def _default_out(prior, n, seed):
+    return f"runs/{prior}-n{n}-seed{seed}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(pysimbias.__version__, prog_name="pysimbias")
+def cli():
+    """Sample random networks (and other priors) on Boolean inputs, count the
+    functions they compute, and measure how simple those functions are.
+
+    Start with `pysimbias sample` (a 7-40-40-1 ReLU study, 10^6 samples), then
+    `pysimbias show DIR` and the PNG plots in DIR.
+    """
+
+
+@cli.command()
+@click.option("--prior", type=click.Choice(list(PRIORS)), default=DEFAULTS.prior, show_default=True,
+              help="mlp: network with hidden layers; perceptron: one threshold unit; "
+                   "uniform: the counting measure (every function equally likely).")
+@click.option("--n", type=int, default=DEFAULTS.n, show_default=True,
+              help=f"Input bits: the inputs are the 2^n points of {{0,1}}^n (1 to {pysimbias.config.MAX_N}).")
+@click.option("--widths", type=_Widths(), default=None,
+              help="Hidden layer widths of --prior mlp, comma-separated.  [default: 40,40]")
+@click.option("--activation", type=click.Choice(list(ACTIVATIONS)), default=DEFAULTS.activation,
+              show_default=True, help="Hidden-layer activation (mlp).")
+@click.option("--bias/--no-bias", default=True, show_default=True, help="Give every unit a bias.")
+@click.option("--law", type=click.Choice(list(LAWS)), default=DEFAULTS.law, show_default=True,
+              help="Parameter law; both have Var(w) = sigma_w^2/fan_in and Var(b) = sigma_b^2.")
+@click.option("--sigma-w", type=float, default=DEFAULTS.sigma_w, show_default=True, help="Weight scale (> 0).")
+@click.option("--sigma-b", type=float, default=DEFAULTS.sigma_b, show_default=True, help="Bias scale (>= 0).")
+@click.option("--encoding", default=DEFAULTS.encoding, show_default=True,
+              help="Input encoding: " + "; ".join(f"{k}: {v}" for k, (_, v) in ENCODINGS.items()) + ".")
+@click.option("--samples", type=_Count(), default="1e6", show_default=True,
+              help="Number of random functions to draw (accepts 1e6).")
+@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True,
+              help="The run's seed; same config and seed give the same result.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Threads to use (default: all cores); does not change the result.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Run directory to write.  [default: runs/PRIOR-nN-seedS-TIMESTAMP]")
+@click.option("--force", is_flag=True, help="Overwrite a non-empty --out directory.")
+@click.option("--no-plots", is_flag=True, help="Skip drawing the PNG plots.")
+def sample(prior, n, widths, activation, bias, law, sigma_w, sigma_b, encoding, samples, seed, threads, out,
+           force, no_plots):
+    """Sample random functions from a prior, count them exactly, measure and plot them.
+
+    Writes OUT/functions.parquet (one row per distinct function with its count
+    and measures), OUT/manifest.json and PNG plots.
+    """
+    if widths is not None and prior != "mlp":
+        raise click.BadParameter("only --prior mlp has hidden layers", param_hint="'--widths'")
+    params = dict(prior=prior, n=n, activation=activation, bias=bias, law=law, sigma_w=sigma_w,
+                  sigma_b=sigma_b, encoding=encoding, samples=samples, seed=seed)
+    if widths is not None:
+        params["widths"] = widths
+    config = SampleConfig(**params).validated()
+    out = out or _default_out(prior, n, seed)
+    pysimbias.runio.prepare_directory(out, force=force)
+    with click.progressbar(length=config.samples, label="sampling", show_pos=True, show_percent=True,
+                           file=sys.stderr) as bar:
+        run = pysimbias.sample(config, threads=threads, progress=bar.update)
+    click.echo("measuring and writing ...", err=True)
+    run.save(out, force=True, plots=not no_plots)
+    rate = run.histogram.samples / max(run.elapsed, 1e-9)
+    click.echo(f"{run.histogram.samples:,} samples, {run.histogram.distinct:,} distinct functions, "
+               f"{run.elapsed:.1f} s ({rate:,.0f} samples/s)")
+    click.echo(f"wrote {out}/ (functions.parquet, manifest.json{'' if no_plots else ', *.png'})")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path())
+def plot(run_dir):
+    """Redraw the PNG plots of the run in RUN_DIR."""
+    from pysimbias.plots import plot_run
+
+    for path in plot_run(pysimbias.load_run(run_dir), run_dir):
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path())
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
+              help="How many of the most frequent functions to list.")
+def show(run_dir, top):
+    """Print a summary of the run in RUN_DIR: sizes, P(constant), top functions."""
+    from pysimbias.summary import summary_lines
+
+    click.echo("\n".join(summary_lines(pysimbias.load_run(run_dir), top=top)))
+
+
+def _fail(message):
+    click.echo(f"Error: {message}", err=True)
+    return 2
+
+
+def main(argv=None):
+    """Console entry point: bad input gives one line on stderr and exit status 2."""
+    try:
+        code = cli.main(args=argv, prog_name="pysimbias", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.UsageError as exc:
+        code = _fail(exc.format_message().replace("\n", " "))
+    except InvalidParameterError as exc:
+        code = _fail(f"Invalid value for '{_flag(exc.param)}': {exc.message}")
+    except RunDirectoryError as exc:
+        code = _fail(str(exc))
+    except click.Abort:
+        code = _fail("aborted")
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        code = 130
+    sys.exit(code or 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Exact histograms of Boolean functions: accumulate keys, then freeze them."""
+
+import numpy as np
+
+from .bits import keys_to_text, n_words, text_sort_order
+from .counting_kernels import insert_keys, rehash
+
+__all__ = ["KeyCounter", "Histogram"]
+
+_EMPTY_COUNTS = np.zeros(0, dtype=np.int64)
+
+
+class KeyCounter:
+    """Growable exact counter of packed keys.
+
+    Parameters
+    ----------
+    n_words : int
+        Words per key (``ceil(m / 64)``).
+    capacity : int, optional
+        Initial number of slots (rounded up to a power of two).
+    """
+
+    def __init__(self, n_words, capacity=1 << 16):
+        capacity = 1 << max(4, int(capacity - 1).bit_length())
+        self._keys = np.zeros((capacity, int(n_words)), dtype=np.uint64)
+        self._counts = np.zeros(capacity, dtype=np.int64)
+        self.distinct = 0
+        self.total = 0
+
+    def _reserve(self, extra):
+        capacity = self._counts.shape[0]
+        while 2 * (self.distinct + extra) > capacity:
+            capacity *= 2
+        if capacity != self._counts.shape[0]:
+            self._keys, self._counts = rehash(self._keys, self._counts, capacity)
+
+    def add(self, keys, counts=None):
+        """Count every row of ``keys`` (once, or ``counts[r]`` times)."""
+        keys = np.ascontiguousarray(keys, dtype=np.uint64)
+        counts = _EMPTY_COUNTS if counts is None else np.ascontiguousarray(counts, dtype=np.int64)
+        self._reserve(keys.shape[0])
+        self.distinct += insert_keys(self._keys, self._counts, keys, counts)
+        self.total += int(counts.sum()) if counts.shape[0] else keys.shape[0]
+
+    def items(self):
+        """Distinct keys and their counts, in table order."""
+        used = np.nonzero(self._counts)[0]
+        return self._keys[used], self._counts[used]
+
+
+class Histogram:
+    """Distinct functions and how often each was sampled, in canonical order.
+
+    Rows are sorted by count (descending), ties by the function's text form,
+    so a histogram's table is a deterministic function of its content.
+
+    Parameters
+    ----------
+    keys : ndarray of uint64, shape (D, W)
+    counts : ndarray of int64, shape (D,)
+    m : int
+        Number of inputs (bits per function).
+    """
+
+    def __init__(self, keys, counts, m):
+        keys = np.ascontiguousarray(keys, dtype=np.uint64).reshape(-1, n_words(m))
+        counts = np.asarray(counts, dtype=np.int64)
+        order = text_sort_order(keys, counts)
+        self.keys = keys[order]
+        self.counts = counts[order]
+        self.m = int(m)
+
+    @classmethod
+    def from_counter(cls, counter, m):
+        """Freeze a :class:`KeyCounter`."""
+        keys, counts = counter.items()
+        return cls(keys, counts, m)
+
+    @property
+    def samples(self):
+        """Total number of samples counted."""
+        return int(self.counts.sum())
+
+    @property
+    def distinct(self):
+        """Number of distinct functions."""
+        return int(self.counts.shape[0])
+
+    @property
+    def probabilities(self):
+        """Empirical probability of each distinct function."""
+        return self.counts / max(self.samples, 1)
+
+    def texts(self, rows=slice(None)):
+        """Text form ('0'/'1', character i = f(input i)) of the selected rows, as str."""
+        return keys_to_text(self.keys[rows], self.m).astype(str)
+
+    def __len__(self):
+        return self.distinct
+
+    def __repr__(self):
+        return f"Histogram(m={self.m}, samples={self.samples}, distinct={self.distinct})"

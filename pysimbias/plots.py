@@ -1,0 +1,160 @@
+"""Figures of a run, each drawn with the counting measure alongside.
+
+Every ``*_figure`` function takes plain arrays and returns a matplotlib
+Figure; :func:`plot_run` draws them all for a run and saves PNGs.
+"""
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .baseline import counting_measure_sample  # noqa: E402
+from .measures import MeasureContext  # noqa: E402
+
+__all__ = [
+    "PLOT_FILES",
+    "pf_vs_klz_figure",
+    "rank_frequency_figure",
+    "measure_distribution_figure",
+    "ones_figure",
+    "plot_run",
+]
+
+PLOT_FILES = {
+    "pf_vs_klz": "pf_vs_klz.png",
+    "rank_frequency": "rank_frequency.png",
+    "p_klz": "p_klz.png",
+    "p_ones": "p_ones.png",
+}
+_RUN_COLOR = "C0"
+_BASE_COLOR = "0.45"
+
+
+def _finish(fig, ax, title):
+    ax.set_title(title, fontsize=11)
+    ax.grid(True, which="major", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def pf_vs_klz_figure(klz, counts, m, baseline_klz, title=""):
+    """log P(f) against K_LZ, one marker per distinct (K_LZ, count) pair."""
+    samples = counts.sum()
+    pairs, multiplicity = np.unique(np.stack([klz, counts]), axis=1, return_counts=True)
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    sizes = 8 + 10 * np.log10(multiplicity)
+    ax.scatter(pairs[0], pairs[1] / samples, s=sizes, color=_RUN_COLOR, alpha=0.6, lw=0,
+               label="sampled functions (marker area ~ log #functions)")
+    lo, hi = np.percentile(baseline_klz, [1, 99])
+    ax.axvspan(lo, hi, color=_BASE_COLOR, alpha=0.2,
+               label=f"counting measure: 98% of functions (P(f) = 2^-{m} each)")
+    ax.axvline(baseline_klz.mean(), color=_BASE_COLOR, ls="--", lw=1,
+               label=f"counting measure: mean K_LZ = {baseline_klz.mean():.1f}")
+    ax.axhline(1 / samples, color="k", ls=":", lw=0.8, label="one sample (resolution)")
+    ax.set_yscale("log")
+    ax.set_xlabel("Lempel–Ziv complexity K_LZ(f)")
+    ax.set_ylabel("P(f), fraction of samples")
+    ax.legend(fontsize=8, loc="upper right")
+    return _finish(fig, ax, title or "Probability of a function against its complexity")
+
+
+def rank_frequency_figure(counts, m, title=""):
+    """Rank–frequency plot, log–log, with the counting measure's flat line."""
+    samples = counts.sum()
+    ranks = np.arange(1, counts.shape[0] + 1)
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    ax.step(ranks, counts / samples, where="post", color=_RUN_COLOR, label="sampled functions")
+    ax.axhline(1 / samples, color="k", ls=":", lw=0.8, label="one sample (resolution)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("rank of function (most frequent = 1)")
+    ax.set_ylabel("P(f), fraction of samples")
+    ax.text(0.02, 0.04, f"counting measure: every function has P(f) = 2^-{m} ≈ 1e{-m * math.log10(2):.0f}",
+            transform=ax.transAxes, fontsize=8, color=_BASE_COLOR)
+    ax.legend(fontsize=8)
+    return _finish(fig, ax, title or "Rank–frequency of sampled functions")
+
+
+def _pmf(values, weights, edges):
+    hist, _ = np.histogram(values, bins=edges, weights=weights)
+    return hist / max(hist.sum(), 1e-300)
+
+
+def measure_distribution_figure(values, counts, baseline_values, label, title=""):
+    """P(measure) of a run against the counting measure's, log probability axis."""
+    everything = np.concatenate([values, baseline_values])
+    edges = np.histogram_bin_edges(everything, bins=min(60, max(10, np.unique(everything).size)))
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    run_p = _pmf(values, counts, edges)
+    base_p = _pmf(baseline_values, None, edges)
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    ax.step(centres, np.where(run_p > 0, run_p, np.nan), where="mid", color=_RUN_COLOR, label="this run")
+    ax.step(centres, np.where(base_p > 0, base_p, np.nan), where="mid", color=_BASE_COLOR, ls="--",
+            label=f"counting measure ({baseline_values.size:,} uniform random functions)")
+    ax.set_yscale("log")
+    ax.set_xlabel(label)
+    ax.set_ylabel("probability")
+    ax.legend(fontsize=8)
+    return _finish(fig, ax, title or f"Distribution of {label}")
+
+
+def ones_figure(ones, counts, m, title=""):
+    """P(t ones) against t, with the counting measure's binomial(m, 1/2)."""
+    t = np.arange(m + 1)
+    p = np.bincount(ones, weights=counts, minlength=m + 1) / counts.sum()
+    log_binom = np.array([math.lgamma(m + 1) - math.lgamma(k + 1) - math.lgamma(m - k + 1) for k in t])
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    ax.plot(t, np.where(p > 0, p, np.nan), "o", ms=3, color=_RUN_COLOR, label="this run")
+    ax.plot(t, np.exp(log_binom - m * math.log(2)), "--", color=_BASE_COLOR,
+            label=f"counting measure: Binomial({m}, 1/2)")
+    ax.axhline(1 / (m + 1), color="C3", ls=":", lw=0.8, label=f"uniform over t: 1/{m + 1}")
+    ax.set_yscale("log")
+    ax.set_ylim(bottom=max(0.1 / counts.sum(), 1e-12))
+    ax.set_xlabel("t, number of inputs mapped to 1")
+    ax.set_ylabel("P(t)")
+    ax.legend(fontsize=8)
+    return _finish(fig, ax, title or "Probability of a function's number of ones")
+
+
+def _run_title(config):
+    if config.prior == "mlp":
+        arch = f"{config.n}-{'-'.join(map(str, config.widths))}-1 {config.activation}"
+    elif config.prior == "perceptron":
+        arch = f"perceptron{'' if config.bias else ' (no bias)'}, n={config.n}"
+    else:
+        arch = f"{config.prior}, n={config.n}"
+    laws = "" if config.prior == "uniform" else f", σw={config.sigma_w:g}, σb={config.sigma_b:g} ({config.law})"
+    return f"{arch}{laws}, {config.encoding}, {config.samples:,} samples"
+
+
+def plot_run(run, out):
+    """Draw every figure of ``run`` into directory ``out``; return the paths written."""
+    out = Path(out)
+    hist, measures, config = run.histogram, run.measures, run.config
+    encoding = run.encoding
+    context = MeasureContext(m=encoding.m, n=encoding.n, points=encoding.points)
+    baseline = counting_measure_sample(context, names=["ones", "klz"])
+    subtitle = _run_title(config)
+    figures = {
+        "pf_vs_klz": pf_vs_klz_figure(measures["klz"], hist.counts, hist.m, baseline["klz"]),
+        "rank_frequency": rank_frequency_figure(hist.counts, hist.m),
+        "p_klz": measure_distribution_figure(measures["klz"], hist.counts, baseline["klz"],
+                                             "Lempel–Ziv complexity K_LZ"),
+        "p_ones": ones_figure(measures["ones"], hist.counts, hist.m),
+    }
+    written = []
+    for name, fig in figures.items():
+        fig.suptitle(subtitle, fontsize=8, y=0.995, color="0.3")
+        fig.tight_layout()
+        path = out / PLOT_FILES[name]
+        tmp = path.with_name(f".{path.name}.tmp.png")
+        fig.savefig(tmp, dpi=120)
+        plt.close(fig)
+        tmp.replace(path)
+        written.append(path)
+    return written

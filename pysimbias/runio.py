@@ -1,0 +1,178 @@
+"""The run directory, the data contract between a run and everything after it.
+
+``DIR/functions.parquet``
+    One row per distinct function, sorted by count (descending) then text:
+    ``function`` (the '0'/'1' text), ``count`` (int64), one column per measure.
+``DIR/manifest.json``
+    The config, seed, sample and distinct counts, versions, timings and the
+    SHA-256 of ``functions.parquet``.  It is written last: a directory without
+    it holds no finished run.
+``DIR/*.png``
+    Plots (see :mod:`pysimbias.plots`).
+
+Every file is written to a temporary name and renamed into place, so a crash
+never leaves a half-written file under a final name.
+"""
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .bits import keys_to_text, pack_bits
+from .errors import RunDirectoryError
+
+__all__ = [
+    "MANIFEST",
+    "FUNCTIONS",
+    "FORMAT",
+    "prepare_directory",
+    "write_functions",
+    "write_manifest",
+    "read_manifest",
+    "read_functions",
+    "atomic_write_bytes",
+    "file_sha256",
+]
+
+MANIFEST = "manifest.json"
+FUNCTIONS = "functions.parquet"
+FORMAT = "pysimbias-run"
+FORMAT_VERSION = 1
+_ROW_BATCH = 1 << 18
+
+
+def atomic_write_bytes(path, data):
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def file_sha256(path):
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def prepare_directory(out, force=False):
+    """Create ``out``, refusing a non-empty one unless ``force``.
+
+    With ``force`` the old manifest is removed first, so the directory never
+    claims to hold a finished run while its files are being replaced.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise RunDirectoryError(f"{out} exists and is not a directory; choose another --out")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise RunDirectoryError(
+                f"{out} already exists and is not empty; choose another --out or pass --force to overwrite"
+            )
+        (out / MANIFEST).unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def write_functions(out, histogram, measures):
+    """Write ``functions.parquet`` (in row batches, to bound memory); return its SHA-256."""
+    path = Path(out) / FUNCTIONS
+    tmp = path.with_name(f".{path.name}.tmp")
+    names = list(measures)
+    schema = pa.schema(
+        [("function", pa.string()), ("count", pa.int64())]
+        + [(name, pa.from_numpy_dtype(np.asarray(measures[name]).dtype)) for name in names]
+    )
+    with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        for start in range(0, max(histogram.distinct, 1), _ROW_BATCH):
+            rows = slice(start, start + _ROW_BATCH)
+            columns = [_text_column(histogram.keys[rows], histogram.m), pa.array(histogram.counts[rows])]
+            columns += [pa.array(np.asarray(measures[name])[rows]) for name in names]
+            writer.write_batch(pa.record_batch(columns, schema=schema))
+    os.replace(tmp, path)
+    return file_sha256(path)
+
+
+def write_manifest(out, manifest):
+    """Write ``manifest.json`` last, atomically."""
+    manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, **manifest}
+    atomic_write_bytes(Path(out) / MANIFEST, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+
+
+def read_manifest(out):
+    """Read and check a run directory's manifest."""
+    out = Path(out)
+    if not out.is_dir():
+        raise RunDirectoryError(f"{out} is not a directory")
+    path = out / MANIFEST
+    if not path.exists():
+        raise RunDirectoryError(f"{out} holds no finished run (no {MANIFEST}); run 'pysimbias sample --out {out}' first")
+    try:
+        manifest = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunDirectoryError(f"{path} is damaged ({exc.__class__.__name__}: {exc}); rerun the sample") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise RunDirectoryError(f"{path} is not a pysimbias run manifest")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise RunDirectoryError(f"{path} has format version {manifest.get('format_version')!r}; "
+                                f"this pysimbias reads version {FORMAT_VERSION}")
+    return manifest
+
+
+def read_functions(out, manifest):
+    """Read ``functions.parquet`` after checking it against the manifest's checksum.
+
+    Returns
+    -------
+    keys : ndarray of uint64, shape (D, W)
+    table : pyarrow.Table
+    """
+    path = Path(out) / FUNCTIONS
+    if not path.exists():
+        raise RunDirectoryError(f"{path} is missing")
+    expected = manifest.get("files", {}).get(FUNCTIONS)
+    if expected != file_sha256(path):
+        raise RunDirectoryError(f"{path} does not match its checksum in {MANIFEST} (damaged or edited)")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise RunDirectoryError(f"{path} cannot be read: {exc}") from None
+    keys = _keys_from_text_column(table.column("function"), manifest["encoding"]["m"], path)
+    return keys, table
+
+
+def _text_column(keys, m):
+    """Arrow string array of the functions' text forms, built without Python objects."""
+    texts = keys_to_text(keys, m)
+    offsets = np.arange(texts.shape[0] + 1, dtype=np.int32) * np.int32(m)
+    return pa.StringArray.from_buffers(texts.shape[0], pa.py_buffer(offsets), pa.py_buffer(texts.tobytes()))
+
+
+def _keys_from_text_column(column, m, path):
+    """Pack a column of m-character '0'/'1' strings back into keys."""
+    blocks = [np.zeros((0, m), dtype=np.uint8)]
+    for chunk in column.chunks:
+        chunk = chunk.cast(pa.string())
+        if chunk.null_count:
+            raise RunDirectoryError(f"{path} has empty function entries")
+        _, off_buf, data_buf = chunk.buffers()
+        offsets = np.frombuffer(off_buf, dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+        if np.any(np.diff(offsets) != m):
+            raise RunDirectoryError(f"{path} has functions that are not {m} characters long")
+        data = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0]:offsets[-1]]
+        blocks.append(data.reshape(-1, m))
+    chars = np.concatenate(blocks)
+    if not np.all((chars == ord("0")) | (chars == ord("1"))):
+        raise RunDirectoryError(f"{path} has functions with characters other than '0' and '1'")
+    return pack_bits(chars == ord("1"))
