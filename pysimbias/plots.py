@@ -74,8 +74,8 @@ def rank_frequency_figure(counts, m, title=""):
     ax.set_yscale("log")
     ax.set_xlabel("rank of function (most frequent = 1)")
     ax.set_ylabel("P(f), fraction of samples")
-    ax.text(0.02, 0.04, f"counting measure: every function has P(f) = 2^-{m} ≈ 1e{-m * math.log10(2):.0f}",
-            transform=ax.transAxes, fontsize=8, color=_BASE_COLOR)
+    ax.text(0.98, 0.5, f"counting measure: every function has P(f) = 2^-{m} ≈ 1e{-m * math.log10(2):.0f}",
+            transform=ax.transAxes, fontsize=8, color=_BASE_COLOR, ha="right")
     ax.legend(fontsize=8)
     return _finish(fig, ax, title or "Rank–frequency of sampled functions")
 
@@ -114,7 +114,7 @@ def ones_figure(ones, counts, m, title=""):
             label=f"counting measure: Binomial({m}, 1/2)")
     ax.axhline(1 / (m + 1), color="C3", ls=":", lw=0.8, label=f"uniform over t: 1/{m + 1}")
     ax.set_yscale("log")
-    ax.set_ylim(bottom=max(0.1 / counts.sum(), 1e-12))
+    ax.set_ylim(max(0.1 / counts.sum(), 1e-12), 1.5)
     ax.set_xlabel("t, number of inputs mapped to 1")
     ax.set_ylabel("P(t)")
     ax.legend(fontsize=8)
