@@ -1,0 +1,25 @@
+"""Measures of Boolean functions, computed from packed keys.
+
+Importing the package registers the core measures (``ones``, ``entropy``,
+``lz76``, ``klz``, ``lz78``); further measures plug in with
+:func:`register_measure`.
+"""
+
+from . import basic  # noqa: F401  (registers the core measures)
+from .registry import (
+    Measure,
+    MeasureContext,
+    available_measures,
+    compute_measures,
+    get_measure,
+    register_measure,
+)
+
+__all__ = [
+    "MeasureContext",
+    "Measure",
+    "register_measure",
+    "get_measure",
+    "available_measures",
+    "compute_measures",
+]

@@ -1,0 +1,180 @@
+"""Registry of measures: named per-function statistics computed from packed keys.
+
+A measure maps packed keys (uint64, shape (N, W)) and a :class:`MeasureContext`
+to one value per function.  Measures register themselves once, at import, so
+new ones plug in without touching the sampler; :func:`compute_measures` runs
+them in registration order.
+"""
+
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Callable, Mapping
+
+import numpy as np
+
+from ..bits import n_words
+from ..errors import InvalidParameterError
+
+__all__ = [
+    "MeasureContext",
+    "Measure",
+    "register_measure",
+    "get_measure",
+    "available_measures",
+    "compute_measures",
+]
+
+_REGISTRY = {}
+
+
+@dataclass(frozen=True, eq=False)
+class MeasureContext:
+    """What a measure may know about the functions besides their bits.
+
+    Parameters
+    ----------
+    m : int
+        Number of inputs (bits per function).
+    n : int or None
+        Input bits, for bit-vector encodings; None otherwise.
+    points : ndarray of shape (m, d), optional
+        The encoded input points, row i = input i.
+    results : mapping of str to ndarray, optional
+        Values of the measures named in ``requires``, filled in by
+        :func:`compute_measures`.
+    """
+
+    m: int
+    n: int | None
+    points: np.ndarray | None = None
+    results: Mapping[str, np.ndarray] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self):
+        if int(self.m) < 1:
+            raise InvalidParameterError("m", f"need at least one input, got {self.m}")
+        if self.n is not None and int(self.n) < 0:
+            raise InvalidParameterError("n", f"must be >= 0 or None, got {self.n}")
+
+
+def _always(context):
+    return True
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A named per-function statistic.
+
+    Parameters
+    ----------
+    name : str
+        Column name.
+    dtype : str
+        NumPy dtype of the values, e.g. ``"int64"``.
+    description : str
+        One line, with units.
+    compute : callable
+        ``compute(keys, context) -> ndarray of shape (N,)``.  Values of the
+        measures in ``requires`` are in ``context.results``.
+    requires : tuple of str
+        Measures (registered earlier) whose values ``compute`` reads.
+    applies : callable
+        ``applies(context) -> bool``: whether the measure is defined for
+        this context (default: always).
+    """
+
+    name: str
+    dtype: str
+    description: str
+    compute: Callable[[np.ndarray, MeasureContext], np.ndarray]
+    requires: tuple[str, ...] = ()
+    applies: Callable[[MeasureContext], bool] = _always
+
+
+def register_measure(measure):
+    """Add a measure to the registry (after those already registered).
+
+    Raises
+    ------
+    ValueError
+        If the name is taken or a required measure is not registered yet.
+    """
+    if measure.name in _REGISTRY:
+        raise ValueError(f"a measure named {measure.name!r} is already registered")
+    missing = [name for name in measure.requires if name not in _REGISTRY]
+    if missing:
+        raise ValueError(f"measure {measure.name!r} requires unregistered measures {missing}")
+    _REGISTRY[measure.name] = measure
+    return measure
+
+
+def get_measure(name):
+    """The registered measure of this name."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        choices = ", ".join(repr(n) for n in _REGISTRY)
+        raise InvalidParameterError(
+            "measures", f"unknown measure {name!r}; choose from {choices}"
+        ) from None
+
+
+def available_measures():
+    """Names of all registered measures, in registration order."""
+    return list(_REGISTRY)
+
+
+def _closure(names):
+    """The named measures and everything they require, in registration order."""
+    needed = set()
+    stack = list(names)
+    while stack:
+        name = stack.pop()
+        if name not in needed:
+            needed.add(name)
+            stack.extend(_REGISTRY[name].requires)
+    return [name for name in _REGISTRY if name in needed]
+
+
+def compute_measures(keys, context, names=None):
+    """Compute measures of packed functions.
+
+    Parameters
+    ----------
+    keys : array_like of uint64, shape (N, W)
+        Packed functions on ``context.m`` inputs.
+    context : MeasureContext
+    names : sequence of str, optional
+        Measures to return.  Default: every registered measure that applies
+        to the context, in registration order.
+
+    Returns
+    -------
+    values : dict of str to ndarray of shape (N,)
+        One entry per requested measure, in the order requested.
+    """
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
+    if keys.ndim != 2 or keys.shape[1] != n_words(context.m):
+        raise InvalidParameterError(
+            "keys", f"expected shape (N, {n_words(context.m)}) for m={context.m}, got {keys.shape}"
+        )
+    if names is None:
+        names = [name for name, meas in _REGISTRY.items() if meas.applies(context)]
+    else:
+        names = list(names)
+        for name in names:
+            if not get_measure(name).applies(context):
+                raise InvalidParameterError(
+                    "measures", f"measure {name!r} does not apply to this encoding"
+                )
+    results = {}
+    for name in _closure(names):
+        measure = _REGISTRY[name]
+        inputs = MappingProxyType({req: results[req] for req in measure.requires})
+        values = measure.compute(keys, replace(context, results=inputs))
+        values = np.asarray(values, dtype=measure.dtype)
+        if values.shape != (keys.shape[0],):
+            raise ValueError(
+                f"measure {name!r} returned shape {values.shape}, expected ({keys.shape[0]},)"
+            )
+        results[name] = values
+    return {name: results[name] for name in names}
