@@ -1,0 +1,191 @@
+"""Slow, obviously correct references for the fast kernels (DESIGN.md section 2).
+
+Everything here is plain Python or plain float64 NumPy, written for clarity
+rather than speed, so that the Numba kernels can be checked against it.
+
+Conventions (binding, DESIGN.md section 2):
+
+* input i of {0,1}^n is the n-bit binary expansion of i, most significant bit
+  first;
+* a function is the m-bit string whose character i is f(input i); packed, bit i
+  lives in 64-bit word i // 64 at position i % 64;
+* a network's flat parameter vector holds, layer by layer, the weight matrix
+  (fan_in x fan_out, row-major) and then, with biases, the bias vector; the
+  output bit is 1 iff the final pre-activation is > 0.
+"""
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "binary_inputs",
+    "split_params",
+    "reference_forward",
+    "reference_forward_with_bound",
+    "reference_pack",
+    "reference_function_text",
+    "reference_unpack",
+    "exact_normal_tail",
+    "FLOAT32_UNIT_ROUNDOFF",
+]
+
+#: Unit roundoff of IEEE float32 (half an ulp of 1.0).
+FLOAT32_UNIT_ROUNDOFF = 2.0 ** -24
+
+
+def binary_inputs(n):
+    """The 2**n inputs of {0,1}^n in binary counting order, MSB first.
+
+    Returns
+    -------
+    X : ndarray of float64, shape (2**n, n)
+        Row i is the binary expansion of i; ``X[1] == [0, ..., 0, 1]``.
+    """
+    rows = []
+    for i in range(2 ** n):
+        row = []
+        for position in range(n):
+            shift = n - 1 - position  # the first column is the most significant bit
+            row.append(float((i >> shift) & 1))
+        rows.append(row)
+    return np.array(rows, dtype=np.float64).reshape(2 ** n, n)
+
+
+def split_params(params_row, d, widths, bias):
+    """Cut a flat parameter vector into per-layer (W, b) pairs, in float64.
+
+    W has shape (fan_in, fan_out) (read row-major from the vector); b has
+    shape (fan_out,) and is all zeros when ``bias`` is false.
+    """
+    params = np.asarray(params_row, dtype=np.float64)
+    sizes = [int(d)] + [int(w) for w in widths] + [1]
+    layers = []
+    offset = 0
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        W = params[offset:offset + fan_in * fan_out].reshape(fan_in, fan_out)
+        offset += fan_in * fan_out
+        if bias:
+            b = params[offset:offset + fan_out]
+            offset += fan_out
+        else:
+            b = np.zeros(fan_out)
+        layers.append((W, b))
+    if offset != params.shape[0]:
+        raise ValueError(f"parameter vector has {params.shape[0]} entries, the architecture needs {offset}")
+    return layers
+
+
+def _activation(name):
+    if name == "relu":
+        return lambda a: np.maximum(a, 0.0)
+    if name == "tanh":
+        return np.tanh
+    if name == "linear":
+        return lambda a: a
+    raise ValueError(f"unknown activation {name!r}")
+
+
+def reference_forward(params_row, X, widths, bias, activation_name):
+    """Float64 forward pass of one network on every input.
+
+    Parameters
+    ----------
+    params_row : array_like, shape (P,)
+        Flat parameter vector in the layout described above.
+    X : array_like, shape (m, d)
+        Inputs, one per row.
+    widths : sequence of int
+        Hidden widths (empty for the perceptron).
+    bias : bool
+    activation_name : {'relu', 'tanh', 'linear'}
+
+    Returns
+    -------
+    z : ndarray of float64, shape (m,)
+        Pre-activation of the output unit for every input.
+    """
+    return reference_forward_with_bound(params_row, X, widths, bias, activation_name)[0]
+
+
+def reference_forward_with_bound(params_row, X, widths, bias, activation_name):
+    """Float64 forward pass plus a bound on a float32 evaluation's error.
+
+    The bound is the standard running error bound for dot products
+    (Higham, *Accuracy and Stability of Numerical Algorithms*, 3.1): a float32
+    sum ``b + sum_a w_a h_a`` over ``k`` terms (fused multiply-adds, any
+    summation order) is off by at most ``gamma_{k+1} * (|b| + sum_a |w_a h_a|)``
+    with ``gamma_k = k u / (1 - k u)``, ``u = 2**-24``.  Errors in the inputs
+    ``h_a`` of a layer are carried along through ``|W|`` (every activation
+    here is 1-Lipschitz), and each activation adds a few ulps of its own.
+
+    Returns
+    -------
+    z : ndarray of float64, shape (m,)
+        Output pre-activations, as :func:`reference_forward`.
+    bound : ndarray of float64, shape (m,)
+        An upper bound on ``|z32 - z|`` for a float32 evaluation ``z32`` of the
+        same (float32) parameters; a sign disagreement is legitimate only
+        where ``|z| <= bound``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError("X must be a 2-d (m, d) array")
+    act = _activation(activation_name)
+    u = FLOAT32_UNIT_ROUNDOFF
+    layers = split_params(params_row, X.shape[1], widths, bias)
+    h = X                    # float64 activations, (m, fan_in)
+    err = np.zeros_like(X)   # bound on the float32 activations' errors
+    for index, (W, b) in enumerate(layers):
+        fan_in = W.shape[0]
+        gamma = (fan_in + 1) * u / (1.0 - (fan_in + 1) * u)
+        a = h @ W + b
+        magnitude = np.abs(h) @ np.abs(W) + np.abs(b)
+        # Error carried in from h, rounding of the products and sums, and the
+        # slack that the float32 h's own size (|h| + err) adds to the rounding.
+        a_err = err @ np.abs(W) + gamma * (magnitude + err @ np.abs(W))
+        if index == len(layers) - 1:
+            return a[:, 0], a_err[:, 0]
+        h = act(a)
+        # 1-Lipschitz activations pass the error through; allow 8 ulps for the
+        # (possibly vectorized, reduced-accuracy) float32 tanh.  A ReLU whose
+        # input is certainly <= 0 in float32 too outputs an exact 0.
+        if activation_name == "tanh":
+            err = a_err + 8.0 * u * np.abs(h)
+        elif activation_name == "relu":
+            err = np.where(a + a_err <= 0.0, 0.0, a_err)
+        else:
+            err = a_err
+    raise AssertionError("unreachable")
+
+
+def reference_pack(bits_bool_1d):
+    """Pack a 1-d sequence of truth values into 64-bit words, in plain Python.
+
+    Returns
+    -------
+    words : list of int
+        ``ceil(m / 64)`` Python ints in [0, 2**64); bit i of the function is
+        bit ``i % 64`` of ``words[i // 64]``.
+    """
+    bits = [bool(b) for b in bits_bool_1d]
+    words = [0] * ((len(bits) + 63) // 64)
+    for i, bit in enumerate(bits):
+        if bit:
+            words[i // 64] += 2 ** (i % 64)
+    return words
+
+
+def reference_function_text(bits):
+    """The '0'/'1' text of a function, character i = f(input i)."""
+    return "".join("1" if bool(b) else "0" for b in bits)
+
+
+def reference_unpack(words, m):
+    """Inverse of :func:`reference_pack`: the m bits of a list of words."""
+    return [(int(words[i // 64]) >> (i % 64)) & 1 for i in range(m)]
+
+
+def exact_normal_tail(x):
+    """P(|Z| > x) for a standard normal Z."""
+    return math.erfc(x / math.sqrt(2.0))
