@@ -8,8 +8,8 @@ so a sample's parameters never depend on which thread draws them.
 
 Within a sample the generator is counter-based: draw ``c`` of stream ``s`` is
 SplitMix64's output ``mix(s + (c + 1) * GAMMA)`` (SplitMix64 passes BigCrush).
-Normals come from a 128-layer ziggurat (Marsaglia & Tsang 2000) whose layer
-index and magnitude use disjoint bits of one 64-bit draw; the rare rejected
+Normals come from a 128-layer ziggurat (Marsaglia & Tsang 2000), two per
+64-bit draw, whose layer index and magnitude use disjoint bits; the rare rejected
 draws are resolved from a second, sequential stream of the same sample.
 Every draw is a pure function of (stream seed, index), so the first pass
 vectorizes and the result is independent of thread count and scheduling.
@@ -30,6 +30,7 @@ _SAMPLE_SALT = np.uint64(0x8CB92BA72F3D8DD7)
 @numba.njit(inline="always")
 def mix64(z):
     """SplitMix64 finalizer: a bijective 64-bit hash."""
+    z = np.uint64(z)
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return z ^ (z >> np.uint64(31))
@@ -44,12 +45,12 @@ def chunk_key(seed, chunk):
 @numba.njit(inline="always")
 def stream_seed(key0, key1, j):
     """Stream seed of sample ``j`` of the chunk with key ``(key0, key1)``."""
-    return mix64(key0 ^ mix64(key1 + np.uint64(j) * GAMMA + _SAMPLE_SALT))
+    return mix64(np.uint64(key0) ^ mix64(np.uint64(key1) + np.uint64(j) * GAMMA + _SAMPLE_SALT))
 
 
-def _ziggurat_tables():
-    """Marsaglia & Tsang's 128-layer ziggurat tables for 32-bit magnitudes."""
-    m1 = 2147483648.0
+def _ziggurat_tables(bits):
+    """Marsaglia & Tsang's 128-layer ziggurat tables for ``bits``-bit magnitudes."""
+    m1 = float(1 << bits)
     dn = 3.442619855899
     tn = dn
     vn = 9.91256303526217e-3
@@ -72,9 +73,13 @@ def _ziggurat_tables():
     return kn, wn, fn
 
 
-_KN, _WN, _FN = _ziggurat_tables()
-_ZIG_R = 3.442619855899
+# One 64-bit draw gives two normals; each 32-bit half holds a 7-bit layer
+# index (low bits) and a signed 25-bit magnitude (high bits), so the index and
+# the magnitude never share bits.
+_KN, _WN, _FN = _ziggurat_tables(24)
+_KN32 = _KN.astype(np.int32)
 _WN32 = _WN.astype(np.float32)
+_ZIG_R = 3.442619855899
 
 
 @numba.njit(inline="always")
@@ -84,11 +89,16 @@ def _uniform01(u):
 
 
 @numba.njit(inline="always")
-def _split(u):
-    """Ziggurat fields of one draw: signed 32-bit magnitude and layer index."""
-    hz = np.int64(np.int32(np.uint32(u >> np.uint64(32))))
-    iz = np.int64(u & np.uint64(127))
-    return hz, iz
+def _split(half):
+    """Ziggurat fields of a 32-bit half-draw: signed magnitude and layer index."""
+    h = np.int32(np.uint32(half))
+    return h >> np.int32(7), h & np.int32(127)
+
+
+@numba.njit(inline="always")
+def _draw(seed, k):
+    """Draw ``k`` (0-based) of the stream ``seed``."""
+    return mix64(seed + np.uint64(k + 1) * GAMMA)
 
 
 @numba.njit(cache=True)
@@ -98,41 +108,65 @@ def _normal_slow(hz, iz, slow_seed, ctr):
         x = hz * _WN[iz]
         if iz == 0:
             while True:
-                ctr += 1
-                a = -math.log(_uniform01(mix64(slow_seed + np.uint64(ctr) * GAMMA))) / _ZIG_R
-                ctr += 1
-                b = -math.log(_uniform01(mix64(slow_seed + np.uint64(ctr) * GAMMA)))
+                a = -math.log(_uniform01(_draw(slow_seed, ctr))) / _ZIG_R
+                b = -math.log(_uniform01(_draw(slow_seed, ctr + 1)))
+                ctr += 2
                 if b + b >= a * a:
                     break
             return (_ZIG_R + a if hz > 0 else -_ZIG_R - a), ctr
+        u = _uniform01(_draw(slow_seed, ctr))
         ctr += 1
-        u = _uniform01(mix64(slow_seed + np.uint64(ctr) * GAMMA))
         if _FN[iz] + u * (_FN[iz - 1] - _FN[iz]) < math.exp(-0.5 * x * x):
             return x, ctr
+        hz, iz = _split(_draw(slow_seed, ctr) & np.uint64(0xFFFFFFFF))
         ctr += 1
-        hz, iz = _split(mix64(slow_seed + np.uint64(ctr) * GAMMA))
-        if abs(hz) < _KN[iz]:
+        if abs(hz) < _KN32[iz]:
             return hz * _WN[iz], ctr
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always")
+def _half(seed, k):
+    """The 32-bit half-draw normal ``k`` uses: draw k // 2, low half for even k."""
+    u = _draw(seed, k >> 1)
+    return (u >> np.uint64(32)) if k & 1 else (u & np.uint64(0xFFFFFFFF))
+
+
+@numba.njit(cache=True, fastmath=True)
 def fill_normal(seed, out, scale):
-    """Fill ``out`` (float32) with ``scale`` times standard normals of stream ``seed``."""
+    """Fill ``out`` (float32) with ``scale`` times standard normals of stream ``seed``.
+
+    Draw p gives values 2p (its low half) and 2p + 1 (its high half), so a
+    shorter fill is a prefix of a longer one.
+    """
+    seed = np.uint64(seed)
+    scale = np.float32(scale)
     n = out.shape[0]
     n_rejected = 0
-    for k in range(n):
-        hz, iz = _split(mix64(seed + np.uint64(k + 1) * GAMMA))
-        ok = abs(hz) < _KN[iz]
-        out[k] = np.float32(hz) * _WN32[iz] * scale
-        n_rejected += 0 if ok else 1
+    for p in range(n >> 1):
+        u = _draw(seed, p)
+        h0, i0 = _split(u & np.uint64(0xFFFFFFFF))
+        h1, i1 = _split(u >> np.uint64(32))
+        out[2 * p] = np.float32(h0) * _WN32[i0] * scale
+        out[2 * p + 1] = np.float32(h1) * _WN32[i1] * scale
+        n_rejected += np.int32(abs(h0) >= _KN32[i0]) + np.int32(abs(h1) >= _KN32[i1])
+    if n & 1:
+        h0, i0 = _split(_half(seed, n - 1))
+        out[n - 1] = np.float32(h0) * _WN32[i0] * scale
+        n_rejected += np.int32(abs(h0) >= _KN32[i0])
     if n_rejected:
-        slow_seed = mix64(seed ^ _SLOW_SALT)
-        ctr = 0
-        for k in range(n):
-            hz, iz = _split(mix64(seed + np.uint64(k + 1) * GAMMA))
-            if abs(hz) >= _KN[iz]:
-                x, ctr = _normal_slow(hz, iz, slow_seed, ctr)
-                out[k] = np.float32(x * scale)
+        _fix_rejected(seed, out, scale)
+
+
+@numba.njit(cache=True)
+def _fix_rejected(seed, out, scale):
+    """Replace the rejected fast-path values of a fill, in index order."""
+    slow_seed = mix64(seed ^ _SLOW_SALT)
+    ctr = 0
+    for k in range(out.shape[0]):
+        hz, iz = _split(_half(seed, k))
+        if abs(hz) >= _KN32[iz]:
+            x, ctr = _normal_slow(hz, iz, slow_seed, ctr)
+            out[k] = np.float32(x * scale)
 
 
 _SQRT3 = math.sqrt(3.0)
@@ -141,8 +175,9 @@ _SQRT3 = math.sqrt(3.0)
 @numba.njit(cache=True, fastmath=True)
 def fill_uniform(seed, out, scale):
     """Fill ``out`` (float32) with uniforms of mean 0 and standard deviation ``scale``."""
+    seed = np.uint64(seed)
     for k in range(out.shape[0]):
-        u = mix64(seed + np.uint64(k + 1) * GAMMA) >> np.uint64(40)  # 24 bits
+        u = _draw(seed, k) >> np.uint64(40)  # 24 bits
         out[k] = np.float32((np.float32(u) * np.float32(2.0 / 16777216.0) - np.float32(1.0)
                              + np.float32(1.0 / 16777216.0)) * np.float32(_SQRT3) * scale)
 
@@ -150,9 +185,10 @@ def fill_uniform(seed, out, scale):
 @numba.njit(cache=True)
 def fill_bits(seed, out, m):
     """Fill one packed m-bit key ``out`` (uint64 words) with fair coin flips."""
+    seed = np.uint64(seed)
     nw = out.shape[0]
     for w in range(nw):
-        out[w] = mix64(seed + np.uint64(w + 1) * GAMMA)
+        out[w] = _draw(seed, w)
     rem = m & 63
     if rem:
         out[nw - 1] &= (np.uint64(1) << np.uint64(rem)) - np.uint64(1)

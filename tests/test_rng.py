@@ -104,13 +104,6 @@ def test_stream_seeds_distinct_and_deterministic():
     assert np.all(np.abs(bits.mean(axis=0) - 0.5) < 5 * 0.5 / math.sqrt(len(seeds)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel bug: seeds/keys are not cast to uint64; Numba types a Python int "
-    "below 2**63 as int64, int64 + uint64 stays int64, and mix64 then shifts "
-    "arithmetically: every output has bit 63 clear (normals all positive, "
-    "uniforms all >= 0, fill_bits bit 63 always 0)",
-)
 def test_python_int_seeds_match_uint64_seeds():
     s = 5
     a = np.empty(1000, dtype=np.float32)
