@@ -73,10 +73,84 @@ def _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params):
             off += sizes[layer + 1]
 
 
+@numba.njit(inline="always", fastmath=True)
+def _s8(w, c, i):
+    """``sum_k w[k] * c[k][i]`` for eight weights and input rows, as a balanced tree."""
+    return ((w[0] * c[0][i] + w[1] * c[1][i]) + (w[2] * c[2][i] + w[3] * c[3][i])) + (
+        (w[4] * c[4][i] + w[5] * c[5][i]) + (w[6] * c[6][i] + w[7] * c[7][i])
+    )
+
+
+@numba.njit(inline="always", fastmath=True)
+def _block_pass(row, bias_j, first, w, c, m, act):
+    """One pass over the inputs: ``row = act(start + sum_k w[k] * c[k])``.
+
+    ``start`` is ``bias_j`` on the first pass and ``row`` after it; ``act`` is
+    -1 on passes that are not the last.  Every case has its own loop, free of
+    branches and of reads through a second name for ``row``, so each vectorizes.
+    """
+    zero = np.float32(0.0)
+    if first:
+        if act < 0 or act == 2:
+            for i in range(m):
+                row[i] = bias_j + _s8(w, c, i)
+        elif act == 0:
+            for i in range(m):
+                row[i] = max(bias_j + _s8(w, c, i), zero)
+        else:
+            for i in range(m):
+                row[i] = math.tanh(bias_j + _s8(w, c, i))
+    else:
+        if act < 0 or act == 2:
+            for i in range(m):
+                row[i] += _s8(w, c, i)
+        elif act == 0:
+            for i in range(m):
+                row[i] = max(row[i] + _s8(w, c, i), zero)
+        else:
+            for i in range(m):
+                row[i] = math.tanh(row[i] + _s8(w, c, i))
+
+
+@numba.njit(inline="always", fastmath=True)
+def _dense_row(row, params, off, stride, j, bias_j, cur, fan_in, m, act):
+    """``row[i] = act(bias_j + sum_a params[off + a * stride + j] * cur[a, i])``.
+
+    Eight input rows are summed per pass over the m inputs, the bias entering
+    in the first pass and the activation in the last, so a unit costs
+    ceil(fan_in / 8) passes.  A last, partial block gets zero weights (and
+    repeats a real row of ``cur``, whose values are finite).
+    """
+    zero = np.float32(0.0)
+    last = fan_in - 1
+    for a in range(0, fan_in, 8):
+        p = off + a * stride + j
+        w = (
+            params[p],
+            params[p + stride] if a + 1 <= last else zero,
+            params[p + 2 * stride] if a + 2 <= last else zero,
+            params[p + 3 * stride] if a + 3 <= last else zero,
+            params[p + 4 * stride] if a + 4 <= last else zero,
+            params[p + 5 * stride] if a + 5 <= last else zero,
+            params[p + 6 * stride] if a + 6 <= last else zero,
+            params[p + 7 * stride] if a + 7 <= last else zero,
+        )
+        c = (cur[a], cur[min(a + 1, last)], cur[min(a + 2, last)], cur[min(a + 3, last)],
+             cur[min(a + 4, last)], cur[min(a + 5, last)], cur[min(a + 6, last)], cur[min(a + 7, last)])
+        _block_pass(row, bias_j, a == 0, w, c, m, act if a + 8 > last else -1)
+
+
 @numba.njit(cache=True, fastmath=True)
-def _forward_key(params, XT, sizes, bias, act, buf_a, buf_b, z, key):
-    """Evaluate one network on every input and pack the output bits into ``key``."""
+def _forward_key(params, XT, sizes, bias, act, scratch, key):
+    """Evaluate one network on every input and pack the output bits into ``key``.
+
+    ``scratch`` is a (2 * max_width + 1, m) float32 work array (see :func:`_scratch`).
+    """
     m = XT.shape[1]
+    width = (scratch.shape[0] - 1) // 2
+    buf_a = scratch[:width]
+    buf_b = scratch[width:2 * width]
+    z = scratch[2 * width]
     cur = XT
     nxt = buf_a
     parity = 0
@@ -87,31 +161,15 @@ def _forward_key(params, XT, sizes, bias, act, buf_a, buf_b, z, key):
         fan_out = sizes[layer + 1]
         b_off = off + fan_in * fan_out
         for j in range(fan_out):
-            bj = params[b_off + j] if bias else np.float32(0.0)
-            for i in range(m):
-                nxt[j, i] = bj
-            for a in range(fan_in):
-                w = params[off + a * fan_out + j]
-                for i in range(m):
-                    nxt[j, i] += w * cur[a, i]
-            if act == 0:
-                for i in range(m):
-                    nxt[j, i] = max(nxt[j, i], np.float32(0.0))
-            elif act == 1:
-                for i in range(m):
-                    nxt[j, i] = math.tanh(nxt[j, i])
+            bias_j = params[b_off + j] if bias else np.float32(0.0)
+            _dense_row(nxt[j], params, off, fan_out, j, bias_j, cur, fan_in, m, act)
         off = b_off + (fan_out if bias else 0)
         cur = nxt[:fan_out]
         parity ^= 1
         nxt = buf_b if parity else buf_a
     fan_in = sizes[n_layers - 1]
     b_out = params[off + fan_in] if bias else np.float32(0.0)
-    for i in range(m):
-        z[i] = b_out
-    for a in range(fan_in):
-        w = params[off + a]
-        for i in range(m):
-            z[i] += w * cur[a, i]
+    _dense_row(z, params, off, 1, 0, b_out, cur, fan_in, m, 2)
     for w_idx in range(key.shape[0]):
         word = np.uint64(0)
         hi = min(64, m - 64 * w_idx)
@@ -122,11 +180,12 @@ def _forward_key(params, XT, sizes, bias, act, buf_a, buf_b, z, key):
 
 
 @numba.njit(cache=True)
-def _max_width(sizes):
+def _scratch(sizes, m):
+    """Work array for :func:`_forward_key`: two layer buffers and the output row."""
     width = 1
     for layer in range(1, sizes.shape[0] - 1):
         width = max(width, sizes[layer])
-    return width
+    return np.empty((2 * width + 1, m), dtype=np.float32)
 
 
 @numba.njit(cache=True, parallel=True)
@@ -150,14 +209,11 @@ def keys_from_params(params, XT, sizes, bias, act):
     m = XT.shape[1]
     n_w = (m + 63) // 64
     keys = np.empty((count, n_w), dtype=np.uint64)
-    width = _max_width(sizes)
     n_blocks = (count + _BLOCK - 1) // _BLOCK
     for blk in numba.prange(n_blocks):
-        buf_a = np.empty((width, m), dtype=np.float32)
-        buf_b = np.empty((width, m), dtype=np.float32)
-        z = np.empty(m, dtype=np.float32)
+        scratch = _scratch(sizes, m)
         for r in range(blk * _BLOCK, min(count, (blk + 1) * _BLOCK)):
-            _forward_key(params[r], XT, sizes, bias, act, buf_a, buf_b, z, keys[r])
+            _forward_key(params[r], XT, sizes, bias, act, scratch, keys[r])
     return keys
 
 
@@ -172,15 +228,12 @@ def sample_keys(key0, key1, start, count, XT, sizes, bias, act, law, sigma_w, si
     n_w = (m + 63) // 64
     keys = np.empty((count, n_w), dtype=np.uint64)
     n_par = param_count(sizes, bias)
-    width = _max_width(sizes)
     n_blocks = (count + _BLOCK - 1) // _BLOCK
     for blk in numba.prange(n_blocks):
         params = np.empty(n_par, dtype=np.float32)
-        buf_a = np.empty((width, m), dtype=np.float32)
-        buf_b = np.empty((width, m), dtype=np.float32)
-        z = np.empty(m, dtype=np.float32)
+        scratch = _scratch(sizes, m)
         for r in range(blk * _BLOCK, min(count, (blk + 1) * _BLOCK)):
             seed = stream_seed(key0, key1, start + r)
             _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params)
-            _forward_key(params, XT, sizes, bias, act, buf_a, buf_b, z, keys[r])
+            _forward_key(params, XT, sizes, bias, act, scratch, keys[r])
     return keys
