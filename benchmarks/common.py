@@ -1,0 +1,54 @@
+"""Shared helpers for the benchmarks: timing, machine description, result lines."""
+
+import os
+import platform
+import time
+
+import numba
+import numpy as np
+
+
+def best_time(func, repeat=3):
+    """Smallest wall time of ``repeat`` calls of ``func()`` (after one warm-up call)."""
+    func()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def cpu_model():
+    """The processor's model name, as /proc/cpuinfo gives it."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def blas_kernel():
+    """Which BLAS library and kernel numpy's matmul uses (threadpoolctl)."""
+    from threadpoolctl import threadpool_info
+
+    infos = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')})"
+             for i in threadpool_info() if i.get("user_api") == "blas"]
+    return ", ".join(infos) or "unknown"
+
+
+def machine_line():
+    """One line describing the machine and the numerical stack."""
+    return (f"machine: {cpu_model()}, {os.cpu_count()} cores, numba {numba.__version__} "
+            f"({numba.get_num_threads()} threads), numpy {np.__version__}, BLAS {blas_kernel()}")
+
+
+def report(name, rate, unit, baseline_rate=None, baseline_name="plain NumPy"):
+    """Print one benchmark result line (and the ratio against the baseline)."""
+    line = f"{name}: {rate:,.0f} {unit}"
+    if baseline_rate:
+        line += f" | {baseline_name}: {baseline_rate:,.0f} {unit} | ratio {rate / baseline_rate:.1f}x"
+    print(line, flush=True)
