@@ -15,7 +15,7 @@ import math
 import numba
 import numpy as np
 
-from .rng import fill_normal_flags, fill_uniform, stream_seed
+from .rng import fill_normal, fill_uniform, stream_seed
 
 ACTIVATIONS = {"relu": 0, "tanh": 1, "linear": 2}
 LAWS = {"gaussian": 0, "uniform": 1}
@@ -24,7 +24,6 @@ LAWS = {"gaussian": 0, "uniform": 1}
 _BLOCK = 64
 
 __all__ = [
-    "affine_binary_layout",
     "ACTIVATIONS",
     "LAWS",
     "layer_sizes",
@@ -33,26 +32,6 @@ __all__ = [
     "keys_from_params",
     "sample_keys",
 ]
-
-
-def affine_binary_layout(points):
-    """``(lo, step)`` if ``points[i, k] == lo[k] + step[k] * bit_k(i)``, else empty arrays.
-
-    bit_k(i) is bit k of i's d-bit expansion, most significant first, and
-    there must be m = 2**d points: {0,1}^n and {-1,+1}^n in counting order
-    qualify.  Such inputs let the first layer be evaluated by doubling.
-    """
-    points = np.asarray(points, dtype=np.float32)
-    empty = np.zeros(0, dtype=np.float32)
-    m, d = points.shape
-    if d == 0 or d > 30 or m != 1 << d:
-        return empty, empty
-    lo = points[0].copy()
-    step = np.array([points[1 << (d - 1 - k), k] - lo[k] for k in range(d)], dtype=np.float32)
-    bits = (np.arange(m)[:, None] >> np.arange(d - 1, -1, -1)[None, :]) & 1
-    if not np.array_equal(lo[None, :] + step[None, :] * bits.astype(np.float32), points):
-        return empty, empty
-    return lo, step
 
 
 def layer_sizes(d, widths):
@@ -73,13 +52,10 @@ def param_count(sizes, bias):
 
 
 @numba.njit(cache=True)
-def _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params, flags):
-    """Draw one network's parameters (scaled as DESIGN.md prescribes).
-
-    ``flags`` is a uint8 scratch array as long as ``params``.
-    """
+def _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params):
+    """Draw one network's parameters (scaled as DESIGN.md prescribes)."""
     if law == 0:
-        fill_normal_flags(seed, params, np.float32(1.0), flags)
+        fill_normal(seed, params, np.float32(1.0))
     else:
         fill_uniform(seed, params, np.float32(1.0))
     off = 0
@@ -164,48 +140,11 @@ def _dense_row(row, params, off, stride, j, bias_j, cur, fan_in, m, act):
         _block_pass(row, bias_j, a == 0, w, c, m, act if a + 8 > last else -1)
 
 
-@numba.njit(inline="always", fastmath=True)
-def _doubling_row(row, params, off, stride, j, bias_j, lo, step, act):
-    """First-layer unit on affine-binary inputs, by m - 1 additions instead of m * d products.
-
-    Input i has coordinate k equal to ``lo[k] + step[k] * bit_k(i)`` (bit 0 is
-    the most significant), so the inputs of the upper half of every power-of-two
-    block differ from the lower half by one coordinate's step.
-    """
-    d = lo.shape[0]
-    start = bias_j
-    for k in range(d):
-        start += params[off + k * stride + j] * lo[k]
-    row[0] = start
-    size = 1
-    for level in range(d):
-        inc = params[off + (d - 1 - level) * stride + j] * step[d - 1 - level]
-        for i in range(size):
-            row[size + i] = row[i] + inc
-        size *= 2
-    if act == 0:
-        for i in range(size):
-            row[i] = max(row[i], np.float32(0.0))
-    elif act == 1:
-        for i in range(size):
-            row[i] = math.tanh(row[i])
-
-
-@numba.njit(inline="always", fastmath=True)
-def _unit_row(row, params, off, stride, j, bias_j, cur, fan_in, m, act, lo, step, first):
-    """One unit's outputs on every input (by doubling where the layout allows)."""
-    if first and lo.shape[0] > 0:
-        _doubling_row(row, params, off, stride, j, bias_j, lo, step, act)
-    else:
-        _dense_row(row, params, off, stride, j, bias_j, cur, fan_in, m, act)
-
-
 @numba.njit(cache=True, fastmath=True)
-def _forward_key(params, XT, sizes, bias, act, lo, step, scratch, key):
+def _forward_key(params, XT, sizes, bias, act, scratch, key):
     """Evaluate one network on every input and pack the output bits into ``key``.
 
-    ``lo``/``step`` describe affine-binary inputs (see :func:`affine_binary_layout`),
-    or are empty.  ``scratch`` is a (2 * max_width + 1, m) float32 work array.
+    ``scratch`` is a (2 * max_width + 1, m) float32 work array (see :func:`_scratch`).
     """
     m = XT.shape[1]
     width = (scratch.shape[0] - 1) // 2
@@ -223,14 +162,14 @@ def _forward_key(params, XT, sizes, bias, act, lo, step, scratch, key):
         b_off = off + fan_in * fan_out
         for j in range(fan_out):
             bias_j = params[b_off + j] if bias else np.float32(0.0)
-            _unit_row(nxt[j], params, off, fan_out, j, bias_j, cur, fan_in, m, act, lo, step, layer == 0)
+            _dense_row(nxt[j], params, off, fan_out, j, bias_j, cur, fan_in, m, act)
         off = b_off + (fan_out if bias else 0)
         cur = nxt[:fan_out]
         parity ^= 1
         nxt = buf_b if parity else buf_a
     fan_in = sizes[n_layers - 1]
     b_out = params[off + fan_in] if bias else np.float32(0.0)
-    _unit_row(z, params, off, 1, 0, b_out, cur, fan_in, m, 2, lo, step, n_layers == 1)
+    _dense_row(z, params, off, 1, 0, b_out, cur, fan_in, m, 2)
     for w_idx in range(key.shape[0]):
         word = np.uint64(0)
         base = 64 * w_idx
@@ -258,16 +197,13 @@ def draw_params(key0, key1, start, count, sizes, bias, law, sigma_w, sigma_b):
     out = np.empty((count, n_par), dtype=np.float32)
     for r in numba.prange(count):
         seed = stream_seed(key0, key1, start + r)
-        _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, out[r], np.empty(n_par, dtype=np.uint8))
+        _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, out[r])
     return out
 
 
 @numba.njit(cache=True, parallel=True)
-def keys_from_params(params, XT, sizes, bias, act, lo, step):
-    """Packed functions of networks given by rows of ``params``.
-
-    ``lo``, ``step``: the inputs' affine-binary layout, or empty arrays.
-    """
+def keys_from_params(params, XT, sizes, bias, act):
+    """Packed functions of networks given by rows of ``params``."""
     count = params.shape[0]
     m = XT.shape[1]
     n_w = (m + 63) // 64
@@ -276,15 +212,13 @@ def keys_from_params(params, XT, sizes, bias, act, lo, step):
     for blk in numba.prange(n_blocks):
         scratch = _scratch(sizes, m)
         for r in range(blk * _BLOCK, min(count, (blk + 1) * _BLOCK)):
-            _forward_key(params[r], XT, sizes, bias, act, lo, step, scratch, keys[r])
+            _forward_key(params[r], XT, sizes, bias, act, scratch, keys[r])
     return keys
 
 
 @numba.njit(cache=True, parallel=True)
-def sample_keys(key0, key1, start, count, XT, sizes, bias, act, law, sigma_w, sigma_b, lo, step):
+def sample_keys(key0, key1, start, count, XT, sizes, bias, act, law, sigma_w, sigma_b):
     """Draw networks ``start .. start+count-1`` of a chunk and return their packed functions.
-
-    ``lo``, ``step``: the inputs' affine-binary layout, or empty arrays.
 
     Parameters are generated inside the kernel, one stream per sample, and
     never stored beyond one network at a time.
@@ -296,10 +230,9 @@ def sample_keys(key0, key1, start, count, XT, sizes, bias, act, law, sigma_w, si
     n_blocks = (count + _BLOCK - 1) // _BLOCK
     for blk in numba.prange(n_blocks):
         params = np.empty(n_par, dtype=np.float32)
-        flags = np.empty(n_par, dtype=np.uint8)
         scratch = _scratch(sizes, m)
         for r in range(blk * _BLOCK, min(count, (blk + 1) * _BLOCK)):
             seed = stream_seed(key0, key1, start + r)
-            _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params, flags)
-            _forward_key(params, XT, sizes, bias, act, lo, step, scratch, keys[r])
+            _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params)
+            _forward_key(params, XT, sizes, bias, act, scratch, keys[r])
     return keys

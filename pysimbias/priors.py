@@ -9,7 +9,7 @@ with 128-bit key ``key``; sample j of a chunk depends on the key and j alone.
 import numpy as np
 
 from .bits import n_words
-from .network_kernels import ACTIVATIONS, LAWS, affine_binary_layout, layer_sizes, sample_keys
+from .network_kernels import ACTIVATIONS, LAWS, layer_sizes, sample_keys
 from .rng import sample_random_keys
 
 __all__ = ["NetworkPrior", "UniformPrior", "make_prior"]
@@ -23,7 +23,6 @@ class NetworkPrior:
         self.m = encoding.m
         self.n_words = n_words(self.m)
         self._XT = encoding.transposed32()
-        self._layout = affine_binary_layout(encoding.points)
         self._sizes = layer_sizes(encoding.dim, config.widths)
         self._args = (
             bool(config.bias),
@@ -37,7 +36,7 @@ class NetworkPrior:
         """Packed functions of the first ``count`` networks of chunk ``key``."""
         bias, act, law, sigma_w, sigma_b = self._args
         return sample_keys(
-            key[0], key[1], 0, int(count), self._XT, self._sizes, bias, act, law, sigma_w, sigma_b, *self._layout
+            key[0], key[1], 0, int(count), self._XT, self._sizes, bias, act, law, sigma_w, sigma_b
         )
 
 

@@ -47,14 +47,6 @@ def sizes_of(d, widths):
     return nk.layer_sizes(d, widths)
 
 
-NO_LAYOUT = (np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32))
-
-
-def layout_of(XT):
-    """The affine-binary layout the priors pass for these inputs (empty if none)."""
-    return nk.affine_binary_layout(XT.T)
-
-
 def _stable_seed(parts):
     # str hashing is salted per process; build a stable integer instead.
     text = repr(parts).encode()
@@ -69,19 +61,15 @@ def key_for(*parts):
     return k[0], k[1]
 
 
-def compare_with_reference(params, XT, X, widths, bias, act, layout=None):
+def compare_with_reference(params, XT, X, widths, bias, act):
     """Kernel keys vs the reference on every row of ``params``.
-
-    ``layout`` defaults to the inputs' own (the doubling first layer for
-    {0,1}^n); pass ``NO_LAYOUT`` for the general dense first layer.
 
     Returns (n_bits, n_ambiguous, n_ambiguous_disagreeing, bad) where ``bad``
     lists (row, input, z, bound) of disagreements outside the error bound.
     """
     d = X.shape[1]
     sizes = sizes_of(d, widths)
-    layout = layout_of(XT) if layout is None else layout
-    keys = nk.keys_from_params(params, XT, sizes, bias, nk.ACTIVATIONS[act], *layout)
+    keys = nk.keys_from_params(params, XT, sizes, bias, nk.ACTIVATIONS[act])
     m = X.shape[0]
     assert keys.shape == (params.shape[0], (m + 63) // 64)
     n_bits = n_amb = n_amb_dis = 0
@@ -122,9 +110,7 @@ def reference_results():
             sigma_w, sigma_b = (1.0, 1.0) if n % 2 else (1.6, 0.4)
             params = nk.draw_params(k0, k1, 0, SAMPLES_PER_CASE, sizes, bias, nk.LAWS[law], sigma_w, sigma_b)
             XT = inputs_T(n)
-            doubling = compare_with_reference(params, XT, binary_inputs(n), widths, bias, act)
-            dense = compare_with_reference(params, XT, binary_inputs(n), widths, bias, act, NO_LAYOUT)
-            results[case, n] = tuple(a + b for a, b in zip(doubling, dense))
+            results[case, n] = compare_with_reference(params, XT, binary_inputs(n), widths, bias, act)
     return results
 
 
@@ -174,7 +160,7 @@ def test_arbitrary_inputs_and_partial_words():
                 params = nk.draw_params(k0, k1, 0, 20, sizes_of(d, widths), bias, 0, 1.0, 1.0)
                 *_, bad = compare_with_reference(params, XT, X32, widths, bias, act)
                 assert not bad
-                keys = nk.keys_from_params(params, XT, sizes_of(d, widths), bias, nk.ACTIVATIONS[act], *layout_of(XT))
+                keys = nk.keys_from_params(params, XT, sizes_of(d, widths), bias, nk.ACTIVATIONS[act])
                 rem = m % 64
                 if rem:
                     assert np.all(keys[:, -1] >> np.uint64(rem) == 0)
@@ -188,9 +174,9 @@ def test_sample_keys_equals_keys_from_drawn_params(case):
         sizes = sizes_of(n, widths)
         XT = inputs_T(n)
         start, count = 1000, 150
-        fused = nk.sample_keys(k0, k1, start, count, XT, sizes, bias, nk.ACTIVATIONS[act], nk.LAWS[law], 1.3, 0.7, *layout_of(XT))
+        fused = nk.sample_keys(k0, k1, start, count, XT, sizes, bias, nk.ACTIVATIONS[act], nk.LAWS[law], 1.3, 0.7)
         params = nk.draw_params(k0, k1, start, count, sizes, bias, nk.LAWS[law], 1.3, 0.7)
-        two_step = nk.keys_from_params(params, XT, sizes, bias, nk.ACTIVATIONS[act], *layout_of(XT))
+        two_step = nk.keys_from_params(params, XT, sizes, bias, nk.ACTIVATIONS[act])
         np.testing.assert_array_equal(fused, two_step)
 
 
@@ -268,7 +254,7 @@ def test_split_invariance(widths, act, bias, law):
     n, total = 6, 700
     sizes, XT = sizes_of(n, widths), inputs_T(n)
     k0, k1 = key_for("split", widths)
-    args = (XT, sizes, bias, nk.ACTIVATIONS[act], nk.LAWS[law], 1.0, 1.0, *layout_of(XT))
+    args = (XT, sizes, bias, nk.ACTIVATIONS[act], nk.LAWS[law], 1.0, 1.0)
     whole = nk.sample_keys(k0, k1, 0, total, *args)
     for cuts in ([1, 64, 65, 300], [333], [10, 20, 30, 600, 699]):
         bounds = [0, *cuts, total]
@@ -292,9 +278,9 @@ def test_thread_count_independence():
     try:
         for threads in thread_counts:
             numba.set_num_threads(threads)
-            keys = nk.sample_keys(k0, k1, 0, 1000, XT, sizes, True, 1, 0, 1.0, 1.0, *layout_of(XT))
+            keys = nk.sample_keys(k0, k1, 0, 1000, XT, sizes, True, 1, 0, 1.0, 1.0)
             params = nk.draw_params(k0, k1, 0, 1000, sizes, True, 0, 1.0, 1.0)
-            results.append((keys, params, nk.keys_from_params(params, XT, sizes, True, 1, *layout_of(XT))))
+            results.append((keys, params, nk.keys_from_params(params, XT, sizes, True, 1)))
     finally:
         numba.set_num_threads(original)
     for keys, params, keys2 in results[1:]:
@@ -312,7 +298,7 @@ def test_bias_free_maps_input_zero_to_zero(widths):
         for act, law in itertools.product(ACTS, LAWS):
             k0, k1 = key_for("zero", n, act, law)
             keys = nk.sample_keys(k0, k1, 0, 500, XT, sizes_of(n, widths), False,
-                                  nk.ACTIVATIONS[act], nk.LAWS[law], 1.0, 1.0, *layout_of(XT))
+                                  nk.ACTIVATIONS[act], nk.LAWS[law], 1.0, 1.0)
             assert np.all(keys[:, 0] & np.uint64(1) == 0)
             # ... while other inputs do get 1s.
             assert np.any(keys[:, 0] >> np.uint64(1))
@@ -324,7 +310,7 @@ def test_perceptron_n1_by_hand():
     k0, k1 = key_for("n1")
     sizes = sizes_of(1, ())
     params = nk.draw_params(k0, k1, 0, 2000, sizes, True, 0, 1.0, 1.0)
-    keys = nk.keys_from_params(params, XT, sizes, True, 0, *layout_of(XT))
+    keys = nk.keys_from_params(params, XT, sizes, True, 0)
     w, b = params[:, 0], params[:, 1]
     expected = (b > 0).astype(np.uint64) | ((w + b > 0).astype(np.uint64) << np.uint64(1))
     np.testing.assert_array_equal(keys[:, 0], expected)
@@ -332,7 +318,7 @@ def test_perceptron_n1_by_hand():
     assert set(keys[:, 0].tolist()) == {0, 1, 2, 3}
     # Without bias: only 00 and 01.
     params = nk.draw_params(k0, k1, 0, 2000, sizes, False, 0, 1.0, 1.0)
-    keys = nk.keys_from_params(params, XT, sizes, False, 0, *layout_of(XT))
+    keys = nk.keys_from_params(params, XT, sizes, False, 0)
     np.testing.assert_array_equal(keys[:, 0], (params[:, 0] > 0).astype(np.uint64) << np.uint64(1))
 
 
@@ -343,7 +329,7 @@ def test_width_one_network_by_hand():
     sizes = sizes_of(n, (1,))
     k0, k1 = key_for("width1")
     params = nk.draw_params(k0, k1, 0, 300, sizes, True, 0, 1.0, 1.0)
-    keys = nk.keys_from_params(params, XT, sizes, True, 0, *layout_of(XT))
+    keys = nk.keys_from_params(params, XT, sizes, True, 0)
     for r in range(300):
         p = params[r].astype(np.float64)
         w1, b1, w2, b2 = p[:3], p[3], p[4], p[5]
@@ -361,43 +347,9 @@ def test_bias_free_perceptron_ones_are_uniform(law):
     n, count = 7, 200_000
     XT = inputs_T(n)
     k0, k1 = key_for("theorem", law)
-    keys = nk.sample_keys(k0, k1, 0, count, XT, sizes_of(n, ()), False, 0, nk.LAWS[law], 1.0, 1.0, *layout_of(XT))
+    keys = nk.sample_keys(k0, k1, 0, count, XT, sizes_of(n, ()), False, 0, nk.LAWS[law], 1.0, 1.0)
     bits = np.unpackbits(keys.view(np.uint8), axis=1, bitorder="little")[:, :128]
     t = bits.sum(axis=1)
     hist = np.bincount(t, minlength=129)
     assert hist[128] == 0
     assert stats.chisquare(hist[:128]).pvalue > 1e-4
-
-
-def test_affine_binary_layout_detection():
-    for n in (1, 3, 7):
-        X = binary_inputs(n)
-        lo, step = nk.affine_binary_layout(X)
-        np.testing.assert_array_equal(lo, np.zeros(n))
-        np.testing.assert_array_equal(step, np.ones(n))
-        lo, step = nk.affine_binary_layout(2 * X - 1)
-        np.testing.assert_array_equal(lo, -np.ones(n))
-        np.testing.assert_array_equal(step, 2 * np.ones(n))
-    # The reversed order is {1 - x}: affine too.
-    lo, step = nk.affine_binary_layout(binary_inputs(4)[::-1])
-    np.testing.assert_array_equal(step, -np.ones(4))
-    # Other orders, other shapes and other points use the dense path.
-    assert nk.affine_binary_layout(binary_inputs(4)[[1, 0, *range(2, 16)]])[0].size == 0
-    assert nk.affine_binary_layout(np.eye(8))[0].size == 0
-    assert nk.affine_binary_layout(binary_inputs(3)[:7])[0].size == 0
-    scaled = binary_inputs(4) * np.array([1.0, 2.0, 0.5, -3.0]) + 0.25
-    lo, step = nk.affine_binary_layout(scaled)
-    np.testing.assert_allclose(step, [1.0, 2.0, 0.5, -3.0])
-
-
-@pytest.mark.parametrize("widths,act", [((), "linear"), ((6,), "relu"), ((4, 3), "tanh")])
-def test_doubling_layer_matches_reference_on_pm1_and_scaled_inputs(widths, act):
-    n = 6
-    for X in (2.0 * binary_inputs(n) - 1.0, binary_inputs(n) * np.array([0.5, 0.75, 1.0, 1.25, 1.5, 2.0]) - 0.25):
-        XT = np.ascontiguousarray(X.T, dtype=np.float32)
-        assert layout_of(XT)[0].size == n
-        k0, k1 = key_for("pm1", widths, act)
-        params = nk.draw_params(k0, k1, 0, 200, sizes_of(n, widths), True, 0, 1.0, 1.0)
-        n_bits, n_amb, _, bad = compare_with_reference(params, XT, XT.T.astype(np.float64), widths, True, act)
-        assert not bad
-        assert n_amb <= MAX_AMBIGUOUS_RATE * n_bits
