@@ -3,7 +3,7 @@
 import numpy as np
 
 from .bits import keys_to_text, n_words, text_sort_order
-from .counting_kernels import insert_keys, rehash
+from .counting_kernels import insert_keys, rehash, table_items
 
 __all__ = ["KeyCounter", "Histogram"]
 
@@ -23,30 +23,28 @@ class KeyCounter:
 
     def __init__(self, n_words, capacity=1 << 16):
         capacity = 1 << max(4, int(capacity - 1).bit_length())
-        self._keys = np.zeros((capacity, int(n_words)), dtype=np.uint64)
-        self._counts = np.zeros(capacity, dtype=np.int64)
+        self._table = np.zeros((capacity, int(n_words) + 1), dtype=np.uint64)
         self.distinct = 0
         self.total = 0
 
     def _reserve(self, extra):
-        capacity = self._counts.shape[0]
+        capacity = self._table.shape[0]
         while 2 * (self.distinct + extra) > capacity:
             capacity *= 2
-        if capacity != self._counts.shape[0]:
-            self._keys, self._counts = rehash(self._keys, self._counts, capacity)
+        if capacity != self._table.shape[0]:
+            self._table = rehash(self._table, capacity)
 
     def add(self, keys, counts=None):
         """Count every row of ``keys`` (once, or ``counts[r]`` times)."""
         keys = np.ascontiguousarray(keys, dtype=np.uint64)
         counts = _EMPTY_COUNTS if counts is None else np.ascontiguousarray(counts, dtype=np.int64)
         self._reserve(keys.shape[0])
-        self.distinct += insert_keys(self._keys, self._counts, keys, counts)
+        self.distinct += insert_keys(self._table, keys, counts)
         self.total += int(counts.sum()) if counts.shape[0] else keys.shape[0]
 
     def items(self):
         """Distinct keys and their counts, in table order."""
-        used = np.nonzero(self._counts)[0]
-        return self._keys[used], self._counts[used]
+        return table_items(self._table)
 
 
 class Histogram:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pysimbias.histogram import Histogram, KeyCounter
-from pysimbias.counting_kernels import insert_keys
+from pysimbias.counting_kernels import insert_keys, table_items
 
 
 def reference_counts(keys):
@@ -66,12 +66,12 @@ def test_colliding_hash_slots_stay_distinct():
 
 
 def test_insert_reports_new_keys():
-    table_keys = np.zeros((16, 1), dtype=np.uint64)
-    table_counts = np.zeros(16, dtype=np.int64)
+    table = np.zeros((16, 2), dtype=np.uint64)
     keys = np.array([[5], [7], [5]], dtype=np.uint64)
-    assert insert_keys(table_keys, table_counts, keys, np.zeros(0, dtype=np.int64)) == 2
-    assert insert_keys(table_keys, table_counts, keys[:1], np.array([10])) == 0
-    assert sorted(table_counts[table_counts > 0].tolist()) == [1, 12]
+    assert insert_keys(table, keys, np.zeros(0, dtype=np.int64)) == 2
+    assert insert_keys(table, keys[:1], np.array([10])) == 0
+    got, counts = table_items(table)
+    assert sorted(zip(got[:, 0].tolist(), counts.tolist())) == [(5, 12), (7, 1)]
 
 
 @pytest.mark.parametrize("n_words", [1, 2, 64])
