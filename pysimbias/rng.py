@@ -103,7 +103,7 @@ def _draw(seed, k):
     return mix64(seed + np.uint64(k + 1) * GAMMA)
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always")
 def _normal_slow(hz, iz, slow_seed, ctr):
     """Resolve a rejected ziggurat draw; returns (value, new counter)."""
     while True:
