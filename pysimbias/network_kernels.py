@@ -74,6 +74,24 @@ def _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params):
 
 
 @numba.njit(inline="always", fastmath=True)
+def _tanh32(x):
+    """float32 tanh as a rational minimax approximation (within 5 ulp of tanh; vectorizes)."""
+    c = np.float32(7.90531110763549805)  # beyond this, tanh rounds to +-1 in float32
+    x = min(max(x, -c), c)
+    x2 = x * x
+    p = x2 * np.float32(-2.76076847742355e-16) + np.float32(2.00018790482477e-13)
+    p = x2 * p + np.float32(-8.60467152213735e-11)
+    p = x2 * p + np.float32(5.12229709037114e-08)
+    p = x2 * p + np.float32(1.48572235717979e-05)
+    p = x2 * p + np.float32(6.37261928875436e-04)
+    p = x2 * p + np.float32(4.89352455891786e-03)
+    q = x2 * np.float32(1.19825839466702e-06) + np.float32(1.18534705686654e-04)
+    q = x2 * q + np.float32(2.26843463243900e-03)
+    q = x2 * q + np.float32(4.89352518554385e-03)
+    return x * p / q
+
+
+@numba.njit(inline="always", fastmath=True)
 def _s8(w, c, i):
     """``sum_k w[k] * c[k][i]`` for eight weights and input rows, as a balanced tree."""
     return ((w[0] * c[0][i] + w[1] * c[1][i]) + (w[2] * c[2][i] + w[3] * c[3][i])) + (
@@ -99,7 +117,7 @@ def _block_pass(row, bias_j, first, w, c, m, act):
                 row[i] = max(bias_j + _s8(w, c, i), zero)
         else:
             for i in range(m):
-                row[i] = math.tanh(bias_j + _s8(w, c, i))
+                row[i] = _tanh32(bias_j + _s8(w, c, i))
     else:
         if act < 0 or act == 2:
             for i in range(m):
@@ -109,7 +127,7 @@ def _block_pass(row, bias_j, first, w, c, m, act):
                 row[i] = max(row[i] + _s8(w, c, i), zero)
         else:
             for i in range(m):
-                row[i] = math.tanh(row[i] + _s8(w, c, i))
+                row[i] = _tanh32(row[i] + _s8(w, c, i))
 
 
 @numba.njit(inline="always", fastmath=True)

@@ -353,3 +353,15 @@ def test_bias_free_perceptron_ones_are_uniform(law):
     hist = np.bincount(t, minlength=129)
     assert hist[128] == 0
     assert stats.chisquare(hist[:128]).pvalue > 1e-4
+
+
+def test_tanh32_within_a_few_ulp_of_tanh():
+    """The kernels' vectorizable tanh against float64 tanh on a dense grid."""
+    x = np.concatenate([np.linspace(-20, 20, 400_001), np.linspace(-1e-3, 1e-3, 2001), [0.0, 1e-30, -1e-30]])
+    x = x.astype(np.float32)
+    got = np.array([nk._tanh32(v) for v in x[::7]], dtype=np.float32)
+    ref = np.tanh(x[::7].astype(np.float64))
+    ulp = np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
+    assert np.max(np.abs(got - ref) / ulp) <= 6
+    assert np.all(np.abs(got) <= 1.0)
+    assert np.all(np.sign(got) == np.sign(x[::7]))
