@@ -119,12 +119,12 @@ def sample(prior, n, widths, activation, bias, law, sigma_w, sigma_b, encoding, 
     config = SampleConfig(prior=prior, n=n, activation=activation, bias=bias, law=law, sigma_w=sigma_w,
                           sigma_b=sigma_b, encoding=encoding, graph=graph, samples=samples, seed=seed)
     _check_prior_flags(config.validated().prior, specific)
-    config = replace(config, **{k: v for k, v in specific.items() if v is not None}).validated()
+    sampler = pysimbias.prepare(replace(config, **{k: v for k, v in specific.items() if v is not None}))
     out = out or _default_out(prior, n, seed)
     pysimbias.runio.prepare_directory(out, force=force)
-    with click.progressbar(length=config.samples, label="sampling", show_pos=True, show_percent=True,
+    with click.progressbar(length=sampler.config.samples, label="sampling", show_pos=True, show_percent=True,
                            file=sys.stderr) as bar:
-        run = pysimbias.sample(config, threads=threads, progress=bar.update)
+        run = sampler.run(threads=threads, progress=bar.update)
     click.echo("measuring and writing ...", err=True)
     run.save(out, force=True, plots=not no_plots)
     rate = run.histogram.samples / max(run.elapsed, 1e-9)

@@ -151,7 +151,9 @@ def _bootstrap_kl(support, mass, reference, replicates, rng):
 
     Replicates resample the run (and a sampled counting reference) from
     their multinomials; the interval is ``[2 KL - q97.5, 2 KL - q2.5]`` of the
-    replicates, which corrects for the upward bias of the plug-in KL.
+    replicates, which corrects for the upward bias of the plug-in KL.  Where
+    that bias dominates (runs close to the counting measure) the interval
+    lies below the plug-in estimate: the estimate is then mostly bias.
     """
     samples = int(round(mass.sum()))
     p = mass / mass.sum()

@@ -20,7 +20,7 @@ from .priors import make_prior
 from .runio import (FUNCTIONS, prepare_directory, read_functions, read_manifest, write_functions,
                     write_manifest)
 
-__all__ = ["Run", "sample", "load_run"]
+__all__ = ["Run", "Sampler", "sample", "prepare", "load_run"]
 
 _VERSIONED = ("numpy", "numba", "pyarrow", "matplotlib", "scikit-learn", "lempel-ziv-complexity", "click")
 
@@ -142,24 +142,54 @@ def sample(config=None, *, threads=None, progress=None, **params):
     >>> run.histogram.samples
     10000
     """
+    if threads is not None and (isinstance(threads, bool) or not 1 <= int(threads) <= 1024):
+        raise InvalidParameterError("threads", f"must be a positive integer, got {threads!r}")
+    return prepare(config, **params).run(threads=threads, progress=progress)
+
+
+@dataclass
+class Sampler:
+    """A checked run, ready to sample: its config with the encoding, graph and prior built.
+
+    Made by :func:`prepare`, so that every parameter (files, modules and
+    reference runs included) is checked before any sampling starts.
+    """
+
+    config: SampleConfig
+    encoding: object
+    graph: object
+    prior: object
+
+    def run(self, threads=None, progress=None):
+        """Sample and count; see :func:`sample`."""
+        started = datetime.now(timezone.utc)
+        clock = time.perf_counter()
+        with thread_limit(threads):
+            histogram = count_functions(self.prior, self.config.samples, self.config.seed, progress)
+        elapsed = time.perf_counter() - clock
+        extra = {"versions": _versions(), "threads": threads, "started": started.isoformat(timespec="seconds"),
+                 "prior": self.prior.describe()}
+        return Run(self.config, histogram, elapsed, extra, _encoding=self.encoding, _graph=self.graph)
+
+
+def prepare(config=None, **params):
+    """Check a configuration and build its encoding, graph and prior.
+
+    Takes the same ``config`` and ``params`` as :func:`sample`; raises
+    :class:`~pysimbias.errors.InvalidParameterError` for anything wrong.
+
+    Returns
+    -------
+    Sampler
+    """
     config = (config or SampleConfig())
     try:
         config = SampleConfig(**{**config.to_dict(), **params}).validated()
     except TypeError as exc:
         raise InvalidParameterError("params", str(exc)) from None
-    if threads is not None and (isinstance(threads, bool) or not 1 <= int(threads) <= 1024):
-        raise InvalidParameterError("threads", f"must be a positive integer, got {threads!r}")
     encoding = make_encoding(config.encoding, config.n)
     graph = make_graph(config.graph, encoding)
-    prior = make_prior(config, encoding)
-    started = datetime.now(timezone.utc)
-    clock = time.perf_counter()
-    with thread_limit(threads):
-        histogram = count_functions(prior, config.samples, config.seed, progress)
-    elapsed = time.perf_counter() - clock
-    extra = {"versions": _versions(), "threads": threads, "started": started.isoformat(timespec="seconds"),
-             "prior": prior.describe()}
-    return Run(config, histogram, elapsed, extra, _encoding=encoding, _graph=graph)
+    return Sampler(config, encoding, graph, make_prior(config, encoding))
 
 
 def load_run(path):
