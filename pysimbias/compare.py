@@ -146,7 +146,7 @@ def kl_bits(support, mass, reference, reference_weights=None):
     return float(np.sum(p[keep] * (np.log2(p[keep]) - log2q)))
 
 
-def _bootstrap_kl(support, mass, reference, replicates, rng):
+def _bootstrap_kl(support, mass, reference, estimate, replicates, rng):
     """95% basic-bootstrap interval of KL, clipped at 0.
 
     Replicates resample the run (and a sampled counting reference) from
@@ -164,7 +164,6 @@ def _bootstrap_kl(support, mass, reference, replicates, rng):
         if not reference.exact:
             ref_weights = rng.multinomial(reference.samples, reference.probabilities()).astype(np.float64)
         values[b] = kl_bits(support, resampled, reference, ref_weights)
-    estimate = kl_bits(support, mass, reference)
     high, low = 2.0 * estimate - np.percentile(values, [2.5, 97.5])
     return max(low, 0.0), max(high, 0.0)
 
@@ -188,10 +187,10 @@ def _references(run, names, baseline_size, cache):
     signature = (encoding.points_sha256(), run.graph.spec, baseline_size)
     if signature not in cache:
         context = run.measure_context()
-        sampled = [name for name in names if exact_reference(name, encoding.m) is None]
-        values = counting_measure_sample(context, size=baseline_size, names=sampled)
-        cache[signature] = {name: (exact_reference(name, encoding.m)
-                                   or sampled_reference(values[name], _context_label(run)))
+        exact = {name: exact_reference(name, encoding.m) for name in names}
+        values = counting_measure_sample(context, size=baseline_size,
+                                         names=[name for name in names if exact[name] is None])
+        cache[signature] = {name: exact[name] or sampled_reference(values[name], _context_label(run))
                             for name in names}
     return cache[signature]
 
@@ -208,14 +207,16 @@ def _measure_row(values, counts, reference, name, bootstrap, rng):
     p01 = reference.quantile(0.01)
     row = {"mean": float(np.average(values, weights=counts))}
     row.update({f"q{round(q * 100):02d}": float(v) for q, v in zip(QUANTILES, quantiles)})
+    estimate = kl_bits(support, mass, reference)
     row.update({
         "counting_mean": reference.mean(),
         "counting_p01": float(p01),
         "share_below_counting_p01": (math.nan if name in NO_SIMPLICITY
                                      else float(mass[support < _key(p01)].sum() / mass.sum())),
-        "kl_bits": kl_bits(support, mass, reference),
+        "kl_bits": estimate,
     })
-    low, high = _bootstrap_kl(support, mass, reference, bootstrap, rng) if bootstrap else (math.nan, math.nan)
+    low, high = (_bootstrap_kl(support, mass, reference, estimate, bootstrap, rng) if bootstrap
+                 else (math.nan, math.nan))
     row.update({"kl_low": float(low), "kl_high": float(high), "counting_exact": reference.exact,
                 "counting_samples": reference.samples})
     return row
@@ -319,8 +320,11 @@ def _binned(values, weights, centres, edges):
     return out / out.sum()
 
 
-def overlay_figure(name, entries, title=""):
-    """P(measure) of every run on one axis, with the counting measure(s) dashed."""
+def overlay_figure(name, entries, title="", ax=None):
+    """P(measure) of every run on one axis, with the counting measure(s) dashed.
+
+    Draws on ``ax`` when given (and returns its figure), else on a new figure.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -336,7 +340,9 @@ def overlay_figure(name, entries, title=""):
     pooled = np.concatenate([entry.run.measures[name] for entry in runs]
                             + [ref.values for ref in references.values()])
     centres, edges = _bins(pooled)
-    fig, ax = plt.subplots(figsize=(9, 4.8))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.8))
+    fig = ax.figure
     styles = ["-", "--", "-.", ":"]
     for k, entry in enumerate(runs):
         p = _binned(entry.run.measures[name], entry.run.histogram.counts, centres, edges)
@@ -349,12 +355,12 @@ def overlay_figure(name, entries, title=""):
         ax.plot(centres, np.where(p > 0, p, np.nan), color=str(0.2 + 0.15 * (g % 4)), ls=(0, (4, 2)), lw=2,
                 label=f"counting measure ({kind}{where})")
     ax.set_yscale("log")
+    ax.set_ylim(0.3 / max(entry.run.histogram.samples for entry in runs), 1.5)  # down to the runs' resolution
     ax.set_xlabel(textwrap.fill(f"{name}: {get_measure(name).description}", 80), fontsize=9)
     ax.set_ylabel("probability" + ("" if edges is None else " per bin"))
     ax.set_title(title or f"Distribution of {name}", fontsize=11)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    fig.tight_layout()
     return fig
 
 
@@ -380,6 +386,7 @@ def write_comparison(frame, entries, out, plots=True, dpi=100):
 
         for name in dict.fromkeys(frame["measure"]):
             fig = overlay_figure(name, entries)
+            fig.tight_layout()
             path = out / f"p_{name}.png"
             tmp = path.with_name(f".{path.name}.tmp.png")
             fig.savefig(tmp, dpi=dpi)

@@ -6,14 +6,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-import cli
-
-
-def run_cli(capsys, *args):
-    with pytest.raises(SystemExit) as info:
-        cli.main(list(args))
-    out, err = capsys.readouterr()
-    return info.value.code, out, err
+from test_cli import run_cli
 
 
 def test_help_lists_the_new_flags(capsys):

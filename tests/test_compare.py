@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-import cli
 import pysimbias
 from pysimbias.bits import pack_bits
 from pysimbias.compare import (compare_runs, exact_reference, kl_bits, overlay_figure, sampled_reference,
@@ -16,6 +15,7 @@ from pysimbias.compare import (compare_runs, exact_reference, kl_bits, overlay_f
 from pysimbias.encodings import make_encoding
 from pysimbias.graphs import make_graph
 from pysimbias.measures import MeasureContext, compute_measures
+from test_cli import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -126,13 +126,6 @@ def test_overlay_figure_draws_every_run_and_the_counting_measure(runs):
     assert sum(label.startswith("counting measure") for label in labels) == 2  # hypercube and knn graphs
     assert fig.axes[0].get_yscale() == "log"
     assert fig.axes[0].get_xlabel().startswith("boundary")
-
-
-def run_cli(capsys, *args):
-    with pytest.raises(SystemExit) as info:
-        cli.main(list(args))
-    out, err = capsys.readouterr()
-    return info.value.code, out, err
 
 
 @pytest.fixture(scope="module")

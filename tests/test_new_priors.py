@@ -1,5 +1,6 @@
 """The non-neural priors and the nulls: kernels against slow references, laws, seeds and validation."""
 
+import itertools
 import math
 
 import numpy as np
@@ -10,7 +11,7 @@ from scipy import stats
 
 import pysimbias
 from pysimbias import InvalidParameterError, SampleConfig
-from pysimbias.bits import keys_to_text, pack_bits, unpack_bits
+from pysimbias.bits import pack_bits, unpack_bits
 from pysimbias.encodings import make_encoding
 from pysimbias.prior_kernels import (fixed_ones_keys, gp_keys, mulhi, shuffled_keys, tree_keys,
                                      voronoi_keys)
@@ -22,10 +23,6 @@ from reference_metric import (fixed_ones_reference, gp_reference, sample_seed, s
                               tree_reference, voronoi_reference)
 
 KEY = chunk_key(123, 4)
-
-
-def texts(keys, m):
-    return keys_to_text(keys, m).astype(str).tolist()
 
 
 def bit_rows(keys, m):
@@ -121,7 +118,7 @@ def function_counts(run, universe):
     return np.array([found.get(f, 0) for f in universe])
 
 
-ALL_16 = ["".join(bits) for bits in __import__("itertools").product("01", repeat=4)]
+ALL_16 = ["".join(bits) for bits in itertools.product("01", repeat=4)]
 
 
 def test_voronoi_with_every_input_a_centre_is_the_counting_measure():
