@@ -285,11 +285,12 @@ def q2_text(frame, runs):
         kl = {prior: table_value(frame, f"{prior}__{enc}", "entropy", "kl_bits") for prior in NETWORKS + NON_NEURAL}
         lines.append(f"- {ENCODINGS[enc]} inputs, exact KL of the entropy distribution from the counting measure's "
                      "(bits): " + ", ".join(f"{prior} {kl[prior]:.1f}" for prior in kl) + ".")
-    rankings, leaders = [], set()
+    rankings, leaders, spread = [], set(), 0.0
     for enc in ("binary", "gaussian"):
         kl = {prior: table_value(frame, f"{prior}__{enc}", "entropy", "kl_bits") for prior in NETWORKS + NON_NEURAL}
         order = sorted(kl, key=kl.get, reverse=True)
         leaders.add(order[0])
+        spread = max(spread, kl[order[0]] - kl[order[-1]])
         rankings.append(f"{' > '.join(order)} on {ENCODINGS[enc]} inputs")
     degree = (f"; in degree the {leaders.pop()} leads on both encodings" if len(leaders) == 1 and leaders <= set(NETWORKS)
               else "")
@@ -303,8 +304,8 @@ def q2_text(frame, runs):
                  f"{', '.join(biased) or 'none of the non-neural priors'}")
               + " is biased towards low entropy and low K_LZ on both encodings.  The exact KL of the entropy "
                 "distribution, which weighs the near-constant functions most, orders the priors "
-              + " and ".join(rankings) + ": how strongly a prior concentrates on the simplest functions differs "
-                "by tens of bits between these settings.  'Bias' means at least "
+              + " and ".join(rankings) + f": how strongly a prior concentrates on the simplest functions differs "
+                f"by up to {spread:.0f} bits between these priors.  'Bias' means at least "
               f"{BIAS:.0%} of the probability below the counting measure's 1st percentile (the counting measure "
               "puts at most 1% there).", ""]
     return lines
@@ -381,10 +382,10 @@ def q4_text(frame, runs):
               for measure in ("boundary", "walsh_degree", "gc", "csr")}
     agree = [measure for measure in orders if orders[measure] == orders["boundary"]]
     lines += ["", f"**Answer: {'; '.join(answers)}.**  "
-              + ("Every prior except the counting measure is" if len(continuous) == len(others) else
-                 f"{', '.join(continuous) or 'No prior'} {'is' if len(continuous) == 1 else 'are'}")
-              + " continuous beyond its entropy (relative boundary below 1 on binary and Gaussian inputs), networks "
-                "and non-neural priors alike.  Ordered by their means on binary inputs, "
+              + ("Every prior except the counting measure, network or not, is" if len(continuous) == len(others)
+                 else f"Of the priors, only {', '.join(continuous) or 'none'} {'is' if len(continuous) == 1 else 'are'}")
+              + " continuous beyond its entropy (relative boundary below 1 on binary and Gaussian inputs).  "
+                "Ordered by their means on binary inputs, "
               + ("the Walsh degree, GC and CSR rank the priors exactly as the boundary share does"
                  if len(agree) == len(orders) else
                  f"{', '.join(m for m in orders if m not in agree)} rank the priors differently from the boundary "
