@@ -1,6 +1,7 @@
 """The ``pysimbias`` command line: parses flags, calls the API, prints results."""
 
 import sys
+from dataclasses import replace
 from datetime import datetime
 
 import click
@@ -10,9 +11,13 @@ from pysimbias.config import PRIORS, SampleConfig, parse_count, parse_widths
 from pysimbias.encodings import ENCODINGS
 from pysimbias.errors import InvalidParameterError, RunDirectoryError
 from pysimbias.network_kernels import ACTIVATIONS, LAWS
+from pysimbias.priors_metric import GP_KERNELS
 
 _FLAG_OF = {"bias": "--no-bias", "params": "options"}
 DEFAULTS = SampleConfig()
+# Flags that only one prior reads: flag -> prior name.
+_PRIOR_FLAGS = {"widths": "mlp", "kernel": "gp", "length_scale": "gp", "centres": "voronoi", "depth": "tree",
+                "train_fraction": "learner"}
 
 
 def _flag(param):
@@ -40,7 +45,16 @@ class _Widths(click.ParamType):
 
 
 def _default_out(prior, n, seed):
-    return f"runs/{prior}-n{n}-seed{seed}-{datetime.now():%Y%m%d-%H%M%S}"
+    name = prior.partition(":")[0] + ("-" + prior.partition(":")[2] if prior.startswith("learner:") else "")
+    return f"runs/{name}-n{n}-seed{seed}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def _check_prior_flags(prior, given):
+    """Refuse flags that the chosen prior does not read."""
+    name = prior.partition(":")[0]
+    for param, value in given.items():
+        if value is not None and _PRIOR_FLAGS[param] != name:
+            raise click.BadParameter(f"only --prior {_PRIOR_FLAGS[param]} reads it", param_hint=f"'{_flag(param)}'")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -55,9 +69,8 @@ def cli():
 
 
 @cli.command()
-@click.option("--prior", type=click.Choice(list(PRIORS)), default=DEFAULTS.prior, show_default=True,
-              help="mlp: network with hidden layers; perceptron: one threshold unit; "
-                   "uniform: the counting measure (every function equally likely).")
+@click.option("--prior", default=DEFAULTS.prior, show_default=True,
+              help="; ".join(f"{syntax}: {text}" for syntax, text in PRIORS.values()) + ".")
 @click.option("--n", type=int, default=DEFAULTS.n, show_default=True,
               help=f"Input bits: the inputs are the 2^n points of {{0,1}}^n (1 to {pysimbias.config.MAX_N}).")
 @click.option("--widths", type=_Widths(), default=None,
@@ -70,7 +83,20 @@ def cli():
 @click.option("--sigma-w", type=float, default=DEFAULTS.sigma_w, show_default=True, help="Weight scale (> 0).")
 @click.option("--sigma-b", type=float, default=DEFAULTS.sigma_b, show_default=True, help="Bias scale (>= 0).")
 @click.option("--encoding", default=DEFAULTS.encoding, show_default=True,
-              help="Input encoding: " + "; ".join(f"{k}: {v}" for k, (_, v) in ENCODINGS.items()) + ".")
+              help="Input encoding: " + "; ".join(f"{syntax}: {text}" for _, _, syntax, text in ENCODINGS.values())
+                   + ".")
+@click.option("--graph", default=DEFAULTS.graph, show_default=True,
+              help="Neighbour graph of the continuity measures: auto (hypercube for bit vectors, else "
+                   "knn:ceil(log2 m)), hypercube, knn:K or radius:R.")
+@click.option("--kernel", type=click.Choice(list(GP_KERNELS)), default=None,
+              help=f"Covariance of --prior gp.  [default: {DEFAULTS.kernel}]")
+@click.option("--length-scale", default=None,
+              help="Length scale of --prior gp, or 'auto': the median distance between inputs.  [default: auto]")
+@click.option("--centres", type=int, default=None,
+              help=f"Random centres of --prior voronoi.  [default: {DEFAULTS.centres}]")
+@click.option("--depth", type=int, default=None, help=f"Depth of --prior tree.  [default: {DEFAULTS.depth}]")
+@click.option("--train-fraction", type=float, default=None,
+              help=f"Share of the inputs --prior learner:NAME is fitted on.  [default: {DEFAULTS.train_fraction}]")
 @click.option("--samples", type=_Count(), default="1e6", show_default=True,
               help="Number of random functions to draw (accepts 1e6).")
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True,
@@ -81,25 +107,24 @@ def cli():
               help="Run directory to write.  [default: runs/PRIOR-nN-seedS-TIMESTAMP]")
 @click.option("--force", is_flag=True, help="Overwrite a non-empty --out directory.")
 @click.option("--no-plots", is_flag=True, help="Skip drawing the PNG plots.")
-def sample(prior, n, widths, activation, bias, law, sigma_w, sigma_b, encoding, samples, seed, threads, out,
-           force, no_plots):
+def sample(prior, n, widths, activation, bias, law, sigma_w, sigma_b, encoding, graph, kernel, length_scale,
+           centres, depth, train_fraction, samples, seed, threads, out, force, no_plots):
     """Sample random functions from a prior, count them exactly, measure and plot them.
 
     Writes OUT/functions.parquet (one row per distinct function with its count
     and measures), OUT/manifest.json and PNG plots.
     """
-    if widths is not None and prior != "mlp":
-        raise click.BadParameter("only --prior mlp has hidden layers", param_hint="'--widths'")
-    params = dict(prior=prior, n=n, activation=activation, bias=bias, law=law, sigma_w=sigma_w,
-                  sigma_b=sigma_b, encoding=encoding, samples=samples, seed=seed)
-    if widths is not None:
-        params["widths"] = widths
-    config = SampleConfig(**params).validated()
+    specific = dict(widths=widths, kernel=kernel, length_scale=length_scale, centres=centres, depth=depth,
+                    train_fraction=train_fraction)
+    config = SampleConfig(prior=prior, n=n, activation=activation, bias=bias, law=law, sigma_w=sigma_w,
+                          sigma_b=sigma_b, encoding=encoding, graph=graph, samples=samples, seed=seed)
+    _check_prior_flags(config.validated().prior, specific)
+    sampler = pysimbias.prepare(replace(config, **{k: v for k, v in specific.items() if v is not None}))
     out = out or _default_out(prior, n, seed)
     pysimbias.runio.prepare_directory(out, force=force)
-    with click.progressbar(length=config.samples, label="sampling", show_pos=True, show_percent=True,
+    with click.progressbar(length=sampler.config.samples, label="sampling", show_pos=True, show_percent=True,
                            file=sys.stderr) as bar:
-        run = pysimbias.sample(config, threads=threads, progress=bar.update)
+        run = sampler.run(threads=threads, progress=bar.update)
     click.echo("measuring and writing ...", err=True)
     run.save(out, force=True, plots=not no_plots)
     rate = run.histogram.samples / max(run.elapsed, 1e-9)
@@ -127,6 +152,42 @@ def show(run_dir, top):
     from pysimbias.summary import summary_lines
 
     click.echo("\n".join(summary_lines(pysimbias.load_run(run_dir), top=top)))
+
+
+def _split_list(text):
+    return None if text is None else [item.strip() for item in text.split(",")]
+
+
+@cli.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Folder to write compare.csv, compare.txt and the overlay plots p_MEASURE.png into.")
+@click.option("--labels", default=None, help="Comma-separated run labels, one per run.  [default: folder names]")
+@click.option("--measures", default=None,
+              help="Comma-separated measures to compare.  [default: every measure the runs have]")
+@click.option("--baseline-samples", type=_Count(), default="1e5", show_default=True,
+              help="Uniform random functions per counting-measure sample.")
+@click.option("--bootstrap", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Bootstrap replicates for the KL intervals (0: none).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--force", is_flag=True, help="Write into a non-empty --out folder.")
+@click.option("--no-plots", is_flag=True, help="Skip the overlay plots.")
+def compare(run_dirs, out, labels, measures, baseline_samples, bootstrap, seed, force, no_plots):
+    """Compare runs with each other and with the counting measure.
+
+    Prints, per measure, each run's distinct-function count, P(constant),
+    mean and quantiles, the share of probability below the counting measure's
+    1st percentile and KL(P_run || counting) in bits with a 95% bootstrap
+    interval; writes the same as OUT/compare.csv and OUT/compare.txt, and
+    overlay plots OUT/p_MEASURE.png.
+    """
+    from pysimbias.compare import compare_directories, terminal_table
+
+    frame, written = compare_directories(run_dirs, out, labels=_split_list(labels), measures=_split_list(measures),
+                                         baseline_size=baseline_samples, bootstrap=bootstrap, seed=seed,
+                                         force=force, plots=not no_plots)
+    click.echo("\n".join(terminal_table(frame)))
+    click.echo(f"wrote {len(written)} files to {out}/")
 
 
 def _fail(message):

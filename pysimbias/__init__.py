@@ -12,11 +12,12 @@ from . import config, encodings, runio  # noqa: E402
 from .config import SampleConfig  # noqa: E402
 from .errors import InvalidParameterError, RunDirectoryError  # noqa: E402
 from .histogram import Histogram  # noqa: E402
-from .run import Run, load_run, sample  # noqa: E402
+from .run import Run, load_run, prepare, sample  # noqa: E402
 
 __all__ = [
     "__version__",
     "sample",
+    "prepare",
     "load_run",
     "Run",
     "Histogram",

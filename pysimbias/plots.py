@@ -128,7 +128,8 @@ def _run_title(config):
         arch = f"perceptron{'' if config.bias else ' (no bias)'}, n={config.n}"
     else:
         arch = f"{config.prior}, n={config.n}"
-    laws = "" if config.prior == "uniform" else f", σw={config.sigma_w:g}, σb={config.sigma_b:g} ({config.law})"
+    network = config.prior in ("mlp", "perceptron")
+    laws = f", σw={config.sigma_w:g}, σb={config.sigma_b:g} ({config.law})" if network else ""
     return f"{arch}{laws}, {config.encoding}, {config.samples:,} samples"
 
 

@@ -4,12 +4,21 @@ A prior is built from a validated :class:`~pysimbias.config.SampleConfig` and
 an :class:`~pysimbias.encodings.Encoding`.  ``sample_chunk(key, count)``
 returns the (count, W) packed keys of the first ``count`` samples of the chunk
 with 128-bit key ``key``; sample j of a chunk depends on the key and j alone.
+``describe()`` returns what the manifest records about the prior.
+
+The networks and the counting measure live here; the nulls built from a
+reference run in :mod:`pysimbias.priors_null`, the metric-respecting
+non-neural priors in :mod:`pysimbias.priors_metric` and
+:mod:`pysimbias.priors_learner`.  :func:`make_prior` is the one entry point.
 """
 
 import numpy as np
 
 from .bits import n_words
 from .network_kernels import ACTIVATIONS, LAWS, layer_sizes, sample_keys
+from .priors_learner import LearnerPrior
+from .priors_metric import GPPrior, TreePrior, VoronoiPrior
+from .priors_null import FixedOnesPrior, ShuffledPrior
 from .rng import sample_random_keys
 
 __all__ = ["NetworkPrior", "UniformPrior", "make_prior"]
@@ -39,6 +48,10 @@ class NetworkPrior:
             key[0], key[1], 0, int(count), self._XT, self._sizes, bias, act, law, sigma_w, sigma_b
         )
 
+    def describe(self):
+        """Manifest entry: the layer sizes, inputs to output."""
+        return {"name": self.config.prior, "layer_sizes": [int(size) for size in self._sizes]}
+
 
 class UniformPrior:
     """The counting measure: every function equally likely."""
@@ -52,10 +65,24 @@ class UniformPrior:
         """Packed uniform random functions: the first ``count`` of chunk ``key``."""
         return sample_random_keys(key[0], key[1], 0, int(count), np.int64(self.m))
 
+    def describe(self):
+        """Manifest entry."""
+        return {"name": "uniform"}
 
-_PRIOR_CLASSES = {"mlp": NetworkPrior, "perceptron": NetworkPrior, "uniform": UniformPrior}
+
+_PRIOR_CLASSES = {
+    "mlp": NetworkPrior,
+    "perceptron": NetworkPrior,
+    "uniform": UniformPrior,
+    "fixed-ones": FixedOnesPrior,
+    "shuffled": ShuffledPrior,
+    "gp": GPPrior,
+    "voronoi": VoronoiPrior,
+    "tree": TreePrior,
+    "learner": LearnerPrior,
+}
 
 
 def make_prior(config, encoding):
-    """The prior a validated config names, on the given encoding."""
-    return _PRIOR_CLASSES[config.prior](config, encoding)
+    """The prior a validated config names (``config.prior``, e.g. ``"learner:knn"``), on the given encoding."""
+    return _PRIOR_CLASSES[config.prior.partition(":")[0]](config, encoding)

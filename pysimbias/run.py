@@ -13,13 +13,14 @@ from .config import SampleConfig
 from .encodings import make_encoding
 from .engine import CHUNK_SIZE, count_functions, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
+from .graphs import make_graph
 from .histogram import Histogram
 from .measures import MeasureContext, compute_measures
 from .priors import make_prior
 from .runio import (FUNCTIONS, prepare_directory, read_functions, read_manifest, write_functions,
                     write_manifest)
 
-__all__ = ["Run", "sample", "load_run"]
+__all__ = ["Run", "Sampler", "sample", "prepare", "load_run"]
 
 _VERSIONED = ("numpy", "numba", "pyarrow", "matplotlib", "scikit-learn", "lempel-ziv-complexity", "click")
 
@@ -45,7 +46,8 @@ class Run:
     elapsed : float
         Seconds spent sampling and counting.
     manifest : dict
-        Extra facts recorded with the run (versions, threads, timestamps).
+        Extra facts recorded with the run (versions, threads, timestamps,
+        what the prior resolved its parameters to).
     """
 
     config: SampleConfig
@@ -53,19 +55,32 @@ class Run:
     elapsed: float = 0.0
     manifest: dict = field(default_factory=dict)
     _measures: dict = field(default=None, repr=False)
+    _encoding: object = field(default=None, repr=False)
+    _graph: object = field(default=None, repr=False)
 
     @property
     def encoding(self):
         """The :class:`~pysimbias.encodings.Encoding` the run was sampled on."""
-        return make_encoding(self.config.encoding, self.config.n)
+        if self._encoding is None:
+            self._encoding = make_encoding(self.config.encoding, self.config.n)
+        return self._encoding
+
+    @property
+    def graph(self):
+        """The neighbour :class:`~pysimbias.graphs.Graph` of the continuity-aware measures."""
+        if self._graph is None:
+            self._graph = make_graph(self.config.graph, self.encoding)
+        return self._graph
+
+    def measure_context(self):
+        """The :class:`~pysimbias.measures.MeasureContext` of this run's functions."""
+        return MeasureContext.for_encoding(self.encoding, self.graph)
 
     @property
     def measures(self):
         """Measures of every distinct function, in histogram order (computed once)."""
         if self._measures is None:
-            encoding = self.encoding
-            context = MeasureContext(m=encoding.m, n=encoding.n, points=encoding.points)
-            self._measures = compute_measures(self.histogram.keys, context)
+            self._measures = compute_measures(self.histogram.keys, self.measure_context())
         return self._measures
 
     def to_frame(self, limit=None):
@@ -86,6 +101,7 @@ class Run:
             "distinct": self.histogram.distinct,
             "chunk_size": CHUNK_SIZE,
             "encoding": self.encoding.describe(),
+            "graph": self.graph.describe(),
             "measures": list(self.measures),
             "elapsed_seconds": round(self.elapsed, 3),
             **self.manifest,
@@ -126,22 +142,54 @@ def sample(config=None, *, threads=None, progress=None, **params):
     >>> run.histogram.samples
     10000
     """
+    if threads is not None and (isinstance(threads, bool) or not 1 <= int(threads) <= 1024):
+        raise InvalidParameterError("threads", f"must be a positive integer, got {threads!r}")
+    return prepare(config, **params).run(threads=threads, progress=progress)
+
+
+@dataclass
+class Sampler:
+    """A checked run, ready to sample: its config with the encoding, graph and prior built.
+
+    Made by :func:`prepare`, so that every parameter (files, modules and
+    reference runs included) is checked before any sampling starts.
+    """
+
+    config: SampleConfig
+    encoding: object
+    graph: object
+    prior: object
+
+    def run(self, threads=None, progress=None):
+        """Sample and count; see :func:`sample`."""
+        started = datetime.now(timezone.utc)
+        clock = time.perf_counter()
+        with thread_limit(threads):
+            histogram = count_functions(self.prior, self.config.samples, self.config.seed, progress)
+        elapsed = time.perf_counter() - clock
+        extra = {"versions": _versions(), "threads": threads, "started": started.isoformat(timespec="seconds"),
+                 "prior": self.prior.describe()}
+        return Run(self.config, histogram, elapsed, extra, _encoding=self.encoding, _graph=self.graph)
+
+
+def prepare(config=None, **params):
+    """Check a configuration and build its encoding, graph and prior.
+
+    Takes the same ``config`` and ``params`` as :func:`sample`; raises
+    :class:`~pysimbias.errors.InvalidParameterError` for anything wrong.
+
+    Returns
+    -------
+    Sampler
+    """
     config = (config or SampleConfig())
     try:
         config = SampleConfig(**{**config.to_dict(), **params}).validated()
     except TypeError as exc:
         raise InvalidParameterError("params", str(exc)) from None
-    if threads is not None and (isinstance(threads, bool) or not 1 <= int(threads) <= 1024):
-        raise InvalidParameterError("threads", f"must be a positive integer, got {threads!r}")
     encoding = make_encoding(config.encoding, config.n)
-    prior = make_prior(config, encoding)
-    started = datetime.now(timezone.utc)
-    clock = time.perf_counter()
-    with thread_limit(threads):
-        histogram = count_functions(prior, config.samples, config.seed, progress)
-    elapsed = time.perf_counter() - clock
-    extra = {"versions": _versions(), "threads": threads, "started": started.isoformat(timespec="seconds")}
-    return Run(config, histogram, elapsed, extra)
+    graph = make_graph(config.graph, encoding)
+    return Sampler(config, encoding, graph, make_prior(config, encoding))
 
 
 def load_run(path):
@@ -157,5 +205,5 @@ def load_run(path):
     order_ok = np.array_equal(histogram.counts, table.column("count").to_numpy())
     if not order_ok:
         raise RunDirectoryError(f"{path}/{FUNCTIONS} is not in canonical order")
-    extra = {k: v for k, v in manifest.items() if k in ("versions", "threads", "started")}
+    extra = {k: v for k, v in manifest.items() if k in ("versions", "threads", "started", "prior")}
     return Run(config, histogram, manifest.get("elapsed_seconds", 0.0), extra, measures)

@@ -1,11 +1,14 @@
 """Measures of Boolean functions, computed from packed keys.
 
 Importing the package registers the core measures (``ones``, ``entropy``,
-``lz76``, ``klz``, ``lz78``); further measures plug in with
+``lz76``, ``klz``, ``lz78``), then the continuity-aware ones (``boundary``,
+``csr``, ``gc``, ``walsh_degree``), which apply only where the context has a
+neighbour graph or bit-vector inputs; further measures plug in with
 :func:`register_measure`.
 """
 
 from . import basic  # noqa: F401  (registers the core measures)
+from . import continuity, walsh  # noqa: F401,E402  (register the continuity-aware measures)
 from .registry import (
     Measure,
     MeasureContext,

@@ -39,6 +39,11 @@ class MeasureContext:
         Input bits, for bit-vector encodings; None otherwise.
     points : ndarray of shape (m, d), optional
         The encoded input points, row i = input i.
+    graph : pysimbias.graphs.Graph, optional
+        Neighbour graph on the inputs (for continuity-aware measures).
+    vertices : ndarray of int64, shape (m,), optional
+        For bit-vector encodings, the cube vertex of every input (see
+        :attr:`pysimbias.encodings.Encoding.vertices`); None otherwise.
     results : mapping of str to ndarray, optional
         Values of the measures named in ``requires``, filled in by
         :func:`compute_measures`.
@@ -47,6 +52,8 @@ class MeasureContext:
     m: int
     n: int | None
     points: np.ndarray | None = None
+    graph: object = None
+    vertices: np.ndarray | None = None
     results: Mapping[str, np.ndarray] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self):
@@ -54,6 +61,16 @@ class MeasureContext:
             raise InvalidParameterError("m", f"need at least one input, got {self.m}")
         if self.n is not None and int(self.n) < 0:
             raise InvalidParameterError("n", f"must be >= 0 or None, got {self.n}")
+        if self.graph is not None and self.graph.m != int(self.m):
+            raise InvalidParameterError("graph", f"the graph has {self.graph.m} vertices, expected m={self.m}")
+        if self.vertices is not None and np.shape(self.vertices) != (int(self.m),):
+            raise InvalidParameterError("vertices", f"need one cube vertex per input (m={self.m})")
+
+    @classmethod
+    def for_encoding(cls, encoding, graph=None):
+        """The context of functions on ``encoding``'s inputs, with an optional graph."""
+        return cls(m=encoding.m, n=encoding.n, points=encoding.points, graph=graph,
+                   vertices=encoding.vertices)
 
 
 def _always(context):
