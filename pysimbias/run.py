@@ -11,20 +11,24 @@ import numpy as np
 from . import __version__
 from .config import SampleConfig
 from .encodings import make_encoding
-from .engine import CHUNK_SIZE, count_functions, thread_limit
+from . import engine
+from .engine import check_samples, check_threads, count_functions, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
 from .histogram import Histogram
 from .measures import MeasureContext, compute_measures
+from .memory import current_rss, parse_memory, peak_rss, plan_memory
 from .priors import make_prior
-from .runio import (FUNCTIONS, prepare_directory, read_functions, read_manifest, write_functions,
-                    write_manifest)
+from .runio import (FUNCTIONS, function_batch_rows, prepare_directory, read_functions, read_manifest,
+                    write_functions, write_manifest)
 
-__all__ = ["Run", "sample", "load_run"]
+__all__ = ["Run", "sample", "load_run", "validated_config", "run_description", "measure_context", "package_versions"]
 
-_VERSIONED = ("numpy", "numba", "pyarrow", "matplotlib", "scikit-learn", "lempel-ziv-complexity", "click")
+_VERSIONED = ("numpy", "numba", "pyarrow", "matplotlib", "scikit-learn", "lempel-ziv-complexity", "click",
+              "distributed")
 
 
-def _versions():
+def package_versions():
+    """Versions of Python, pysimbias and the packages a result may depend on."""
     versions = {"pysimbias": __version__, "python": platform.python_version()}
     for name in _VERSIONED:
         try:
@@ -32,6 +36,48 @@ def _versions():
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+def validated_config(config, params):
+    """``config`` (default: :class:`SampleConfig`) with ``params`` overriding its fields, validated."""
+    config = config or SampleConfig()
+    try:
+        return SampleConfig(**{**config.to_dict(), **params}).validated()
+    except TypeError as exc:
+        raise InvalidParameterError("params", str(exc)) from None
+
+
+def measure_context(encoding):
+    """The :class:`~pysimbias.measures.MeasureContext` of functions on ``encoding``."""
+    return MeasureContext(m=encoding.m, n=encoding.n, points=encoding.points)
+
+
+def run_description(config, encoding, samples, distinct, measures, elapsed, extra):
+    """The manifest entries of a run (everything but the file checksums).
+
+    Parameters
+    ----------
+    config : SampleConfig
+    encoding : Encoding
+    samples, distinct : int
+    measures : list of str
+        Names of the measure columns.
+    elapsed : float
+        Seconds spent sampling and counting.
+    extra : dict
+        Further entries (versions, threads, memory, ...).
+    """
+    return {
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "samples": int(samples),
+        "distinct": int(distinct),
+        "chunk_size": engine.CHUNK_SIZE,
+        "encoding": encoding.describe(),
+        "measures": list(measures),
+        "elapsed_seconds": round(elapsed, 3),
+        **extra,
+    }
 
 
 @dataclass
@@ -63,9 +109,7 @@ class Run:
     def measures(self):
         """Measures of every distinct function, in histogram order (computed once)."""
         if self._measures is None:
-            encoding = self.encoding
-            context = MeasureContext(m=encoding.m, n=encoding.n, points=encoding.points)
-            self._measures = compute_measures(self.histogram.keys, context)
+            self._measures = compute_measures(self.histogram.keys, measure_context(self.encoding))
         return self._measures
 
     def to_frame(self, limit=None):
@@ -79,17 +123,8 @@ class Run:
 
     def describe(self):
         """Manifest dictionary for this run."""
-        return {
-            "config": self.config.to_dict(),
-            "seed": self.config.seed,
-            "samples": self.histogram.samples,
-            "distinct": self.histogram.distinct,
-            "chunk_size": CHUNK_SIZE,
-            "encoding": self.encoding.describe(),
-            "measures": list(self.measures),
-            "elapsed_seconds": round(self.elapsed, 3),
-            **self.manifest,
-        }
+        return run_description(self.config, self.encoding, self.histogram.samples, self.histogram.distinct,
+                               list(self.measures), self.elapsed, self.manifest)
 
     def save(self, out, force=False, plots=True):
         """Write the run directory (functions table, plots, then the manifest)."""
@@ -103,8 +138,12 @@ class Run:
         return out
 
 
-def sample(config=None, *, threads=None, progress=None, **params):
-    """Sample random functions from a prior and count them.
+def sample(config=None, *, threads=None, progress=None, memory=None, **params):
+    """Sample random functions from a prior and count them, in memory.
+
+    The whole histogram is held in memory; for runs whose distinct
+    functions may not fit, use :func:`pysimbias.sample_to_directory`, which
+    spills to disk and can resume after a crash.
 
     Parameters
     ----------
@@ -115,6 +154,10 @@ def sample(config=None, *, threads=None, progress=None, **params):
         Numba threads to use (the result does not depend on it).
     progress : callable, optional
         Called with the number of samples done after each chunk.
+    memory : int or str, optional
+        Memory budget (bytes, or text such as ``"8G"`` or ``"50%"``; default
+        half of physical memory).  A run whose table of distinct functions
+        would outgrow it stops with InvalidParameterError.
 
     Returns
     -------
@@ -126,21 +169,22 @@ def sample(config=None, *, threads=None, progress=None, **params):
     >>> run.histogram.samples
     10000
     """
-    config = (config or SampleConfig())
-    try:
-        config = SampleConfig(**{**config.to_dict(), **params}).validated()
-    except TypeError as exc:
-        raise InvalidParameterError("params", str(exc)) from None
-    if threads is not None and (isinstance(threads, bool) or not 1 <= int(threads) <= 1024):
-        raise InvalidParameterError("threads", f"must be a positive integer, got {threads!r}")
+    config = validated_config(config, params)
+    threads = check_threads(threads)
+    check_samples(config.samples)
+    budget = parse_memory(memory)
     encoding = make_encoding(config.encoding, config.n)
     prior = make_prior(config, encoding)
+    chunk_rows = min(engine.CHUNK_SIZE, config.samples)
+    plan = plan_memory(budget, current_rss(), prior.n_words, prior.m, chunk_rows,
+                       min(function_batch_rows(prior.m), config.samples))
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
     with thread_limit(threads):
-        histogram = count_functions(prior, config.samples, config.seed, progress)
+        histogram = count_functions(prior, config.samples, config.seed, progress, max_rows=plan.table_rows)
     elapsed = time.perf_counter() - clock
-    extra = {"versions": _versions(), "threads": threads, "started": started.isoformat(timespec="seconds")}
+    extra = {"versions": package_versions(), "threads": threads, "started": started.isoformat(timespec="seconds"),
+             "memory": {"budget_bytes": budget, "peak_rss_bytes": peak_rss()}}
     return Run(config, histogram, elapsed, extra)
 
 
@@ -149,13 +193,16 @@ def load_run(path):
     manifest = read_manifest(path)
     try:
         config = SampleConfig.from_dict(manifest["config"]).validated()
-    except (KeyError, TypeError, InvalidParameterError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RunDirectoryError(f"{path}/manifest.json has an invalid config ({exc})") from None
+    elapsed = manifest.get("elapsed_seconds", 0.0)
+    if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)):
+        raise RunDirectoryError(f"{path}/manifest.json has an invalid elapsed_seconds entry")
     keys, table = read_functions(path, manifest)
     histogram = Histogram(keys, table.column("count").to_numpy(), manifest["encoding"]["m"])
     measures = {name: table.column(name).to_numpy() for name in table.column_names[2:]}
     order_ok = np.array_equal(histogram.counts, table.column("count").to_numpy())
     if not order_ok:
         raise RunDirectoryError(f"{path}/{FUNCTIONS} is not in canonical order")
-    extra = {k: v for k, v in manifest.items() if k in ("versions", "threads", "started")}
-    return Run(config, histogram, manifest.get("elapsed_seconds", 0.0), extra, measures)
+    extra = {k: v for k, v in manifest.items() if k in ("versions", "threads", "started", "memory")}
+    return Run(config, histogram, float(elapsed), extra, measures)
