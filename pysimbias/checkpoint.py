@@ -57,6 +57,11 @@ def discard_progress(out):
     shutil.rmtree(Path(out) / PROGRESS, ignore_errors=True)
 
 
+def _temporary(name):
+    """Whether a file name is an unfinished atomic write's."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
 def _ranges(ids):
     """Sorted distinct chunk ids as ``[start, stop)`` ranges."""
     ids = np.unique(np.asarray(ids, dtype=np.int64))
@@ -144,6 +149,8 @@ class Progress:
         """
         progress = cls(out, identity, n_chunks)
         run_file = progress.directory / RUN_FILE
+        if not run_file.exists() and not any(not _temporary(p.name) for p in progress.directory.iterdir()):
+            return cls.start(out, identity, n_chunks)  # the run was killed before it began
         try:
             stored = json.loads(run_file.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
@@ -178,7 +185,7 @@ class Progress:
             if name == SCRATCH and path.is_dir():
                 shutil.rmtree(path)
                 continue
-            if name.startswith(".") and name.endswith(".tmp"):
+            if _temporary(name):
                 path.unlink()
                 continue
             chunk, segment = _CHUNK.fullmatch(name), _SEGMENT.fullmatch(name)
