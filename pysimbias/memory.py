@@ -40,7 +40,11 @@ TABLE_FACTOR = 2.5  # hash table slots, plus extracting and sorting its rows for
 CHUNK_FACTOR = 6  # one chunk's sampled keys and its own counting table
 MERGE_FACTOR = 8  # blocks of every merged file, their sort keys, the merged output
 SORT_FACTOR = 4  # rows buffered for one sorted run of the final order
-WRITE_FACTOR = 6  # text form, Arrow buffers and Parquet pages of one output batch, per character
+# Writing functions.parquet: Arrow's and Parquet's own pools, plus per row of a
+# batch about three copies of the text form and the key, count and measures.
+WRITE_FIXED = 100 << 20
+WRITE_ROW_BYTES = 200
+WRITE_TEXT_COPIES = 3
 PLOT_BYTES_PER_ROW = 240  # plot columns and matplotlib's copies of them
 
 MIN_BLOCK_ROWS = 256
@@ -172,7 +176,20 @@ def current_rss():
 
 
 def peak_rss():
-    """Peak resident memory of this process so far, in bytes (``getrusage``)."""
+    """Peak resident memory of this process so far, in bytes.
+
+    Linux's ``VmHWM`` where available: ``getrusage``'s ``ru_maxrss`` carries
+    over the peak of the process that started this one (through ``exec``),
+    so a run launched from a large process would report that process's size.
+    Elsewhere ``resource.getrusage``.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak) if sys.platform == "darwin" else int(peak) * 1024
 
@@ -208,15 +225,16 @@ def plan_memory(budget, baseline, n_words, m, chunk_rows, batch_rows):
         of one chunk's functions.
     """
     row = _row_bytes(n_words)
-    fixed = int(baseline + CHUNK_FACTOR * chunk_rows * row + WRITE_FACTOR * batch_rows * (m + row))
+    writing = WRITE_FIXED + batch_rows * (WRITE_TEXT_COPIES * m + WRITE_ROW_BYTES)
+    fixed = int(baseline + CHUNK_FACTOR * chunk_rows * row + writing)
     smallest_table = 1 << max(4, int(2 * chunk_rows - 1).bit_length())
     needed = fixed + int(TABLE_FACTOR * smallest_table * row)
     if budget < needed:
         raise InvalidParameterError(
             "memory",
             f"{format_bytes(budget)} is too small for {m}-bit functions: this process already uses "
-            f"{format_bytes(baseline)} and one chunk needs {format_bytes(needed - baseline)} more; "
-            f"give at least {format_bytes(needed * 1.1)}",
+            f"{format_bytes(baseline)}, and counting a chunk and writing the table need "
+            f"{format_bytes(needed - baseline)} more; give at least {format_bytes(needed * 1.1)}",
         )
     available = budget - fixed
     table_slots = 1 << int(math.log2(available / (TABLE_FACTOR * row)))

@@ -1,5 +1,6 @@
 """The Python API: sample a prior, measure its functions, save and load runs."""
 
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ from .priors import make_prior
 from .runio import (FUNCTIONS, function_batch_rows, prepare_directory, read_functions, read_manifest,
                     write_functions, write_manifest)
 
-__all__ = ["Run", "sample", "load_run", "validated_config", "run_description", "measure_context", "package_versions"]
+__all__ = ["Run", "sample", "load_run", "validated_config", "check_callback", "run_description", "measure_context",
+           "package_versions"]
 
 _VERSIONED = ("numpy", "numba", "pyarrow", "matplotlib", "scikit-learn", "lempel-ziv-complexity", "click",
               "distributed")
@@ -45,6 +47,13 @@ def validated_config(config, params):
         return SampleConfig(**{**config.to_dict(), **params}).validated()
     except TypeError as exc:
         raise InvalidParameterError("params", str(exc)) from None
+
+
+def check_callback(name, value):
+    """Check that an argument is a callable or None."""
+    if value is not None and not callable(value):
+        raise InvalidParameterError(name, f"must be a callable or None, got {value!r}")
+    return value
 
 
 def measure_context(encoding):
@@ -172,6 +181,7 @@ def sample(config=None, *, threads=None, progress=None, memory=None, **params):
     config = validated_config(config, params)
     threads = check_threads(threads)
     check_samples(config.samples)
+    check_callback("progress", progress)
     budget = parse_memory(memory)
     encoding = make_encoding(config.encoding, config.n)
     prior = make_prior(config, encoding)
@@ -190,6 +200,8 @@ def sample(config=None, *, threads=None, progress=None, memory=None, **params):
 
 def load_run(path):
     """Load a run directory written by :meth:`Run.save` (checks its checksum)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidParameterError("path", f"must be a path to a run directory, got {path!r}")
     manifest = read_manifest(path)
     try:
         config = SampleConfig.from_dict(manifest["config"]).validated()

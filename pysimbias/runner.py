@@ -19,10 +19,12 @@ the budget and whichever backend counted it.
 """
 
 import contextlib
+import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 
 from . import engine
@@ -35,7 +37,7 @@ from .measures import compute_measures
 from .memory import MemoryPlan, current_rss, parse_memory, peak_rss, plan_memory, plot_fits
 from .merge import count_sorted, merge_files, rebatch, text_order
 from .priors import make_prior
-from .run import measure_context, package_versions, run_description, validated_config
+from .run import check_callback, measure_context, package_versions, run_description, validated_config
 from .runio import (FUNCTIONS, MANIFEST, file_sha256, function_batch_rows, prepare_directory, read_manifest,
                     write_function_batches, write_manifest)
 
@@ -98,8 +100,13 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
     check_samples(config.samples)
     if resume and force:
         raise InvalidParameterError("resume", "--resume continues a run and --force starts it over; pass only one")
-    if out is None or str(out).strip() == "":
-        raise InvalidParameterError("out", "give the run directory to write")
+    if not isinstance(out, (str, os.PathLike)) or str(out).strip() == "":
+        raise InvalidParameterError("out", f"give the run directory to write as a path, got {out!r}")
+    for name, value in (("resume", resume), ("force", force), ("plots", plots)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise InvalidParameterError(name, f"must be True or False, got {value!r}")
+    check_callback("progress", progress)
+    check_callback("notify", notify)
     if scheduler is not None:
         scheduler = check_scheduler(scheduler)
     explicit = memory if isinstance(memory, MemoryPlan) else None

@@ -200,3 +200,30 @@ def test_sigkill_partway_then_resume_matches_an_uninterrupted_run(tmp_path, caps
     expected = reference_table(tmp_path, prior="mlp", widths=(8,), n=5, samples=2_600_000, seed=7)
     assert table_of(out) == expected
     np.testing.assert_equal(sorted(p.name for p in out.iterdir()), ["functions.parquet", "manifest.json"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, param",
+    [
+        ({"out": None}, "out"),
+        ({"out": 42}, "out"),
+        ({"out": " "}, "out"),
+        ({"resume": "yes"}, "resume"),
+        ({"plots": 1}, "plots"),
+        ({"progress": 5}, "progress"),
+        ({"notify": "print"}, "notify"),
+        ({"threads": 10_000}, "threads"),
+        ({"threads": 1.5}, "threads"),
+        ({"samples": 10**13}, "samples"),
+        ({"memory": "lots"}, "memory"),
+        ({"memory": -1}, "memory"),
+        ({"sigma_w": float("inf")}, "sigma_w"),
+        ({"scheduler": 3.5}, "scheduler"),
+    ],
+)
+def test_arguments_are_checked_before_the_directory_is_touched(tmp_path, kwargs, param):
+    kwargs = {"out": tmp_path / "run", "samples": 100, **kwargs}
+    with pytest.raises(InvalidParameterError) as info:
+        pysimbias.sample_to_directory(kwargs.pop("out"), **kwargs)
+    assert info.value.param == param
+    assert not (tmp_path / "run").exists()
