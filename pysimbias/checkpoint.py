@@ -12,6 +12,9 @@
     and are the sorted spills that the final merge reads.
 ``merge/``
     Scratch files of the final merge.
+``lock``
+    Locked (``flock``) by the process working on the run, so a second
+    process on the same directory is refused; the lock dies with its process.
 
 Every file carries the run's id and a checksum.  On resume each is read in
 full; one that is damaged, foreign or superseded is reported (by file name)
@@ -25,16 +28,22 @@ import re
 import shutil
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: runs on one directory are not guarded against each other
+    fcntl = None
+
 import numpy as np
 
 from .errors import RunDirectoryError
 from .runio import PROGRESS, atomic_write_bytes
 from .spill import DamagedFileError, TableReader, write_table
 
-__all__ = ["RUN_FILE", "Progress", "run_identity", "has_progress", "discard_progress"]
+__all__ = ["RUN_FILE", "Progress", "run_identity", "has_progress", "discard_progress", "lock_progress"]
 
 RUN_FILE = "run.json"
 SCRATCH = "merge"
+LOCK = "lock"
 _FORMAT = "pysimbias-progress"
 _VERSION = 1
 _CHUNK = re.compile(r"chunk-(\d{10})\.bin")
@@ -53,8 +62,30 @@ def has_progress(out):
 
 
 def discard_progress(out):
-    """Delete the progress directory of ``out`` (its run is finished)."""
+    """Delete the progress directory of ``out`` (its run is finished or started over)."""
+    lock_progress(out).close()
     shutil.rmtree(Path(out) / PROGRESS, ignore_errors=True)
+
+
+def lock_progress(out):
+    """Lock the progress directory of ``out`` for this process; return the open lock file.
+
+    Raises
+    ------
+    RunDirectoryError
+        If another process holds the lock.
+    """
+    directory = Path(out) / PROGRESS
+    directory.mkdir(exist_ok=True)
+    handle = open(directory / LOCK, "a+b")
+    if fcntl is not None:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise RunDirectoryError(f"another process is working on the run in {out}; wait for it to finish "
+                                    f"or stop it first") from None
+    return handle
 
 
 def _temporary(name):
@@ -129,12 +160,13 @@ class Progress:
         self.journal = {}
         self.segments = {}
         self.notices = []
+        self._lock = None
 
     @classmethod
     def start(cls, out, identity, n_chunks):
         """Begin the progress of a new run in directory ``out`` (which must exist)."""
         progress = cls(out, identity, n_chunks)
-        progress.directory.mkdir(exist_ok=True)
+        progress._lock = lock_progress(out)
         atomic_write_bytes(progress.directory / RUN_FILE, json.dumps(identity, indent=2, sort_keys=True).encode())
         return progress
 
@@ -148,26 +180,35 @@ class Progress:
             If the progress belongs to another config or its ``run.json`` is unreadable.
         """
         progress = cls(out, identity, n_chunks)
-        run_file = progress.directory / RUN_FILE
-        if not run_file.exists() and not any(not _temporary(p.name) for p in progress.directory.iterdir()):
-            return cls.start(out, identity, n_chunks)  # the run was killed before it began
+        progress._lock = lock_progress(out)
+        try:
+            return progress._pick_up()
+        except BaseException:
+            progress.release()
+            raise
+
+    def _pick_up(self):
+        run_file = self.directory / RUN_FILE
+        if not run_file.exists() and all(_temporary(p.name) or p.name == LOCK for p in self.directory.iterdir()):
+            atomic_write_bytes(run_file, json.dumps(self.identity, indent=2, sort_keys=True).encode())
+            return self  # the run was killed before it began
         try:
             stored = json.loads(run_file.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             raise RunDirectoryError(
-                f"{run_file} is damaged, so the interrupted run in {progress.out} cannot be identified; "
+                f"{run_file} is damaged, so the interrupted run in {self.out} cannot be identified; "
                 f"pass --force to start over"
             ) from None
         if not isinstance(stored, dict) or stored.get("format") != _FORMAT:
             raise RunDirectoryError(f"{run_file} is not a pysimbias progress file; pass --force to start over")
-        if stored != identity:
-            diffs = _differences(stored, identity)
+        if stored != self.identity:
+            diffs = _differences(stored, self.identity)
             raise RunDirectoryError(
-                f"{progress.out} holds an interrupted run with a different config ({'; '.join(diffs)}); "
+                f"{self.out} holds an interrupted run with a different config ({'; '.join(diffs)}); "
                 f"resume it with the same settings, or pass --force to start over"
             )
-        progress._scan()
-        return progress
+        self._scan()
+        return self
 
     def _name(self, path):
         return f"{PROGRESS}/{path.name}"
@@ -180,7 +221,7 @@ class Progress:
         chunk_files, candidates = {}, []
         for path in sorted(self.directory.iterdir()):
             name = path.name
-            if name == RUN_FILE:
+            if name in (RUN_FILE, LOCK):
                 continue
             if name == SCRATCH and path.is_dir():
                 shutil.rmtree(path)
@@ -190,7 +231,8 @@ class Progress:
                 continue
             chunk, segment = _CHUNK.fullmatch(name), _SEGMENT.fullmatch(name)
             if not (chunk or segment) or not path.is_file():
-                self.notices.append(f"{self._name(path)} is not a pysimbias progress file; left alone")
+                self.notices.append(f"{self._name(path)} is not a pysimbias progress file; ignored (it goes when "
+                                    f"{PROGRESS}/ is deleted at the end of the run)")
                 continue
             redo = f"recomputing chunk {int(chunk.group(1))}" if chunk else "recomputing the chunks it held"
             try:
@@ -269,4 +311,11 @@ class Progress:
 
     def discard(self):
         """Delete the whole progress directory (the run is finished)."""
+        self.release()
         discard_progress(self.out)
+
+    def release(self):
+        """Give up the lock (the process may go on to other things)."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None

@@ -127,11 +127,12 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
             if isinstance(opened, dict):
                 notify(f"{out} already holds this finished run; nothing to do")
                 return opened
+            stack.callback(opened.release)
             return _run(out, config, encoding, prior, opened, plan, threads, progress, client, plots, notify)
     except OSError as exc:
         where = exc.filename or out
         raise RunDirectoryError(
-            f"cannot write {where} ({exc.strerror or exc}); the progress so far is kept in {out}: "
+            f"cannot use {where} ({exc.strerror or exc}); the progress so far is kept in {out}: "
             f"fix this and run the same command again with --resume"
         ) from None
 
@@ -154,10 +155,12 @@ def _open_directory(out, config, identity, resume, force):
             return Progress.resume(out, identity, n_chunks)
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise RunDirectoryError(f"{out} is not empty and holds no interrupted pysimbias run; choose another --out")
-    elif has_progress(out) and not force:
-        raise RunDirectoryError(
-            f"{out} holds an interrupted run; pass --resume to continue it or --force to start over"
-        )
+    elif has_progress(out):
+        if not force:
+            raise RunDirectoryError(
+                f"{out} holds an interrupted run; pass --resume to continue it or --force to start over"
+            )
+        discard_progress(out)
     prepare_directory(out, force=force)
     return Progress.start(out, identity, n_chunks)
 

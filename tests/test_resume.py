@@ -14,6 +14,7 @@ import pytest
 import cli
 import pysimbias
 from pysimbias import InvalidParameterError, RunDirectoryError, engine
+from pysimbias.checkpoint import lock_progress
 from pysimbias.memory import MemoryPlan
 from tests.crashing import Crash, StepCounter
 
@@ -227,3 +228,17 @@ def test_arguments_are_checked_before_the_directory_is_touched(tmp_path, kwargs,
         pysimbias.sample_to_directory(kwargs.pop("out"), **kwargs)
     assert info.value.param == param
     assert not (tmp_path / "run").exists()
+
+
+def test_a_second_process_on_the_same_directory_is_refused(tmp_path, small_chunks, monkeypatch):
+    out = tmp_path / "run"
+    interrupted_run(out, monkeypatch, crash_at=10)
+    held = lock_progress(out)  # as another process working on the run would hold it
+    try:
+        for kwargs in ({"resume": True}, {"force": True}):
+            with pytest.raises(RunDirectoryError, match="another process"):
+                pysimbias.sample_to_directory(out, plots=False, **kwargs, **SMALL)
+    finally:
+        held.close()
+    pysimbias.sample_to_directory(out, memory=TINY_PLAN, plots=False, resume=True, **SMALL)
+    assert table_of(out) == reference_table(tmp_path, **SMALL)
