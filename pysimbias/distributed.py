@@ -1,10 +1,10 @@
 """Runs on a Dask cluster: chunks counted on the workers and merged there, by function hash.
 
-The client cuts the pending chunks into waves.  In a wave every chunk is
-sampled and counted on a worker (:func:`count_part`), which splits the
-chunk's distinct functions into ``P`` parts by a hash of the key; for each
-part one task (:func:`merge_parts`) adds up that part of every chunk of the
-wave, on the workers.  Only the wave's merged table (never the sampled keys)
+The client cuts the pending chunks into waves, and each wave into groups of
+chunks.  Every group is sampled and counted on a worker (:func:`count_part`),
+which splits its distinct functions into ``P`` parts (one per worker) by a
+hash of the key; for each part one task (:func:`merge_parts`) adds up that
+part of every group of the wave, on the workers.  Only the wave's merged table (never the sampled keys)
 travels to the client, which stores it as a segment of the run's progress;
 a killed run loses at most the waves in flight.  The segments are merged into
 ``functions.parquet`` exactly as in a local run, so the result does not
@@ -28,11 +28,11 @@ from . import __version__, engine
 from .config import SampleConfig
 from .counting_kernels import hash_keys
 from .encodings import make_encoding
-from .engine import count_chunk
 from .errors import InvalidParameterError, RunDirectoryError
 from .histogram import KeyCounter
 from .merge import merge_streams, text_order
 from .priors import make_prior
+from .rng import chunk_key
 
 __all__ = ["check_scheduler", "cluster_client", "record_on_cluster", "count_part", "merge_parts"]
 
@@ -42,6 +42,8 @@ CONNECT_TIMEOUT = 30
 WAVES_IN_FLIGHT = 2
 #: Chunks per wave, per worker thread (the memory plan may allow fewer).
 CHUNKS_PER_THREAD = 4
+#: Counting tasks per wave, per worker thread.
+GROUPS_PER_THREAD = 2
 
 _ADDRESS = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?")
 
@@ -132,16 +134,27 @@ def _prior(config_json):
     return make_prior(config, make_encoding(config.encoding, config.n)), config.seed
 
 
-def count_part(config_json, k, count, parts):
-    """Worker task: count chunk ``k`` and split its functions into ``parts`` parts by key hash.
+def count_part(config_json, chunks, parts):
+    """Worker task: count a group of chunks and split its functions into ``parts`` parts by key hash.
+
+    Parameters
+    ----------
+    config_json : str
+        The run's config, as JSON.
+    chunks : list of (int, int)
+        ``(chunk index, samples in chunk)`` pairs.
+    parts : int
 
     Returns
     -------
     tuple of (keys, counts)
-        Part p holds the functions whose hash is p modulo ``parts``, in text order.
+        Part p holds the functions whose hash is p modulo ``parts``.
     """
     prior, seed = _prior(config_json)
-    keys, counts = count_chunk(prior, seed, k, count)
+    counter = KeyCounter(prior.n_words)
+    for k, count in chunks:
+        counter.add(prior.sample_chunk(chunk_key(seed, k), count))
+    keys, counts = counter.items()
     slot = hash_keys(keys) % np.uint64(parts)
     return tuple((keys[slot == p], counts[slot == p]) for p in range(parts))
 
@@ -154,8 +167,6 @@ def merge_parts(n_words, *parts):
     return counter.sorted_items()
 
 
-def _cluster_threads(client):
-    return max(1, sum(client.nthreads().values()))
 
 
 def record_on_cluster(client, config, chunks, progress, plan, on_chunk=None):
@@ -179,15 +190,17 @@ def record_on_cluster(client, config, chunks, progress, plan, on_chunk=None):
     dict
         The backend's manifest entry (scheduler, workers, threads, waves).
     """
-    threads = _cluster_threads(client)
+    nthreads = client.nthreads()
+    threads, parts = max(1, sum(nthreads.values())), max(1, len(nthreads))
     wave_chunks = max(1, min(plan.table_rows // engine.CHUNK_SIZE, CHUNKS_PER_THREAD * threads))
     config_json = json.dumps(config.to_dict(), sort_keys=True)
     chunks, in_flight, waves = iter(chunks), deque(), 0
 
     def submit(items):
-        counted = [client.submit(count_part, config_json, k, count, threads) for k, count in items]
+        groups = min(len(items), GROUPS_PER_THREAD * threads)
+        counted = [client.submit(count_part, config_json, items[g::groups], parts) for g in range(groups)]
         merged = []
-        for p in range(threads):
+        for p in range(parts):
             pieces = [client.submit(operator.getitem, future, p) for future in counted]
             merged.append(client.submit(merge_parts, progress.n_words, *pieces))
         return items, merged
@@ -212,5 +225,4 @@ def record_on_cluster(client, config, chunks, progress, plan, on_chunk=None):
         waves += 1
         if on_chunk is not None:
             on_chunk(sum(count for _, count in items))
-    return {"scheduler": str(client.scheduler.address), "workers": len(client.nthreads()), "threads": threads,
-            "waves": waves}
+    return {"scheduler": str(client.scheduler.address), "workers": parts, "threads": threads, "waves": waves}
