@@ -45,7 +45,7 @@ CHUNKS_PER_THREAD = 4
 #: Counting tasks per wave, per worker thread.
 GROUPS_PER_THREAD = 2
 
-_ADDRESS = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?")
+_ADDRESS = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?(?:/\S*)?")
 
 
 def _distributed():

@@ -16,7 +16,7 @@ CONFIG = dict(prior="mlp", widths=(6,), n=5, seed=21)
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0",
                                   silence_logs=40) as local:
         yield local
 
@@ -76,3 +76,16 @@ def test_task_failure_on_the_cluster_is_reported_and_progress_kept(tmp_path, clu
                                       **dict(CONFIG, samples=1000))
     assert (tmp_path / "run" / "chunks" / "run.json").exists()
     assert not (tmp_path / "run" / "manifest.json").exists()
+
+
+def test_worker_count_does_not_change_the_table(tmp_path):
+    """Three workers in threads (other parts, other groups) against the in-memory path."""
+    params = dict(CONFIG, samples=70_000)
+    pysimbias.sample(**params).save(tmp_path / "memory", plots=False)
+    with distributed.LocalCluster(n_workers=3, processes=False, threads_per_worker=1, dashboard_address=":0",
+                                  silence_logs=40) as local:
+        manifest = pysimbias.sample_to_directory(tmp_path / "cluster", plots=False, scheduler=local.scheduler_address,
+                                                 **params)
+    assert manifest["backend"]["workers"] == 3
+    assert (tmp_path / "cluster" / "functions.parquet").read_bytes() == \
+        (tmp_path / "memory" / "functions.parquet").read_bytes()
