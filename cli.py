@@ -44,6 +44,24 @@ class _Widths(click.ParamType):
             self.fail(exc.message, param, ctx)
 
 
+class _LazyBar:
+    """A progress bar that appears with the first progress report, so errors found before stay one line."""
+
+    def __init__(self, length):
+        self._length = length
+        self._bar = None
+
+    def __call__(self, done):
+        if self._bar is None:
+            self._bar = click.progressbar(length=self._length, label="sampling", show_pos=True, show_percent=True,
+                                          file=sys.stderr).__enter__()
+        self._bar.update(done)
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
 def _default_out(prior, n, seed):
     name = prior.partition(":")[0] + ("-" + prior.partition(":")[2] if prior.startswith("learner:") else "")
     return f"runs/{name}-n{n}-seed{seed}-{datetime.now():%Y%m%d-%H%M%S}"
@@ -107,29 +125,41 @@ def cli():
               help="Run directory to write.  [default: runs/PRIOR-nN-seedS-TIMESTAMP]")
 @click.option("--force", is_flag=True, help="Overwrite a non-empty --out directory.")
 @click.option("--no-plots", is_flag=True, help="Skip drawing the PNG plots.")
+@click.option("--resume", is_flag=True,
+              help="Continue the interrupted run in --out (or start it there); the flags must be the same.")
+@click.option("--memory", metavar="SIZE", default=None,
+              help="Memory budget, e.g. 8G, 512M or 50% (of RAM); beyond it sorted tables spill to disk.  "
+                   "[default: 50%]")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Count the chunks on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of locally.")
 def sample(prior, n, widths, activation, bias, law, sigma_w, sigma_b, encoding, graph, kernel, length_scale,
-           centres, depth, train_fraction, samples, seed, threads, out, force, no_plots):
+           centres, depth, train_fraction, samples, seed, threads, out, force, no_plots, resume, memory, scheduler):
     """Sample random functions from a prior, count them exactly, measure and plot them.
 
     Writes OUT/functions.parquet (one row per distinct function with its count
-    and measures), OUT/manifest.json and PNG plots.
+    and measures), OUT/manifest.json and PNG plots.  Progress is saved in
+    OUT/chunks/ as it goes, so a killed run continues with --resume.
     """
     specific = dict(widths=widths, kernel=kernel, length_scale=length_scale, centres=centres, depth=depth,
                     train_fraction=train_fraction)
     config = SampleConfig(prior=prior, n=n, activation=activation, bias=bias, law=law, sigma_w=sigma_w,
                           sigma_b=sigma_b, encoding=encoding, graph=graph, samples=samples, seed=seed)
     _check_prior_flags(config.validated().prior, specific)
-    sampler = pysimbias.prepare(replace(config, **{k: v for k, v in specific.items() if v is not None}))
+    if resume and out is None:
+        raise click.BadParameter("needs --out, the directory of the run to continue", param_hint="'--resume'")
+    config = replace(config, **{k: v for k, v in specific.items() if v is not None}).validated()
     out = out or _default_out(prior, n, seed)
-    pysimbias.runio.prepare_directory(out, force=force)
-    with click.progressbar(length=sampler.config.samples, label="sampling", show_pos=True, show_percent=True,
-                           file=sys.stderr) as bar:
-        run = sampler.run(threads=threads, progress=bar.update)
-    click.echo("measuring and writing ...", err=True)
-    run.save(out, force=True, plots=not no_plots)
-    rate = run.histogram.samples / max(run.elapsed, 1e-9)
-    click.echo(f"{run.histogram.samples:,} samples, {run.histogram.distinct:,} distinct functions, "
-               f"{run.elapsed:.1f} s ({rate:,.0f} samples/s)")
+    bar = _LazyBar(config.samples)
+    try:
+        manifest = pysimbias.sample_to_directory(
+            out, config, threads=threads, progress=bar, memory=memory, resume=resume, force=force,
+            scheduler=scheduler, plots=not no_plots, notify=lambda message: click.echo(message, err=True))
+    finally:
+        bar.close()
+    sampled = manifest["samples"] - manifest.get("progress", {}).get("resumed_samples", 0)
+    elapsed = manifest["elapsed_seconds"]
+    click.echo(f"{manifest['samples']:,} samples, {manifest['distinct']:,} distinct functions; sampled {sampled:,} "
+               f"in {elapsed:.1f} s ({sampled / max(elapsed, 1e-9):,.0f} samples/s)")
     click.echo(f"wrote {out}/ (functions.parquet, manifest.json{'' if no_plots else ', *.png'})")
 
 

@@ -4,6 +4,7 @@
 >>> run = pysimbias.sample(prior="mlp", widths=(40, 40), n=7, samples=10_000, seed=0)
 >>> frame = run.to_frame()          # one row per distinct function, with measures
 >>> run.save("runs/demo")           # functions.parquet, manifest.json, plots
+>>> manifest = pysimbias.sample_to_directory("runs/big", samples=10**8, resume=True)  # doctest: +SKIP
 """
 
 __version__ = "0.1.0"
@@ -13,11 +14,13 @@ from .config import SampleConfig  # noqa: E402
 from .errors import InvalidParameterError, RunDirectoryError  # noqa: E402
 from .histogram import Histogram  # noqa: E402
 from .run import Run, load_run, prepare, sample  # noqa: E402
+from .runner import sample_to_directory  # noqa: E402
 
 __all__ = [
     "__version__",
     "sample",
     "prepare",
+    "sample_to_directory",
     "load_run",
     "Run",
     "Histogram",

@@ -16,6 +16,7 @@ __all__ = [
     "keys_to_text",
     "text_to_keys",
     "text_sort_order",
+    "text_order_words",
 ]
 
 
@@ -120,6 +121,20 @@ def _reverse_bits64(words):
     return x
 
 
+def text_order_words(keys):
+    """Words whose lexicographic row order (column 0 first) is the text order.
+
+    Character i of the text form is bit i of the packed key, so comparing
+    text forms character by character is the same as comparing the
+    bit-reversed words in order.
+
+    Returns
+    -------
+    words : ndarray of uint64, shape (n, W)
+    """
+    return _reverse_bits64(np.asarray(keys, dtype=np.uint64))
+
+
 def text_sort_order(keys, counts=None):
     """Indices that sort functions by count (descending), then by text form.
 
@@ -127,7 +142,7 @@ def text_sort_order(keys, counts=None):
     the bit-reversed words in order, so no strings are built.
     """
     keys = np.asarray(keys, dtype=np.uint64)
-    rev = _reverse_bits64(keys)
+    rev = text_order_words(keys)
     sort_keys = [rev[:, w] for w in range(keys.shape[1] - 1, -1, -1)]
     if counts is not None:
         sort_keys.append(-np.asarray(counts, dtype=np.int64))

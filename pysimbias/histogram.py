@@ -4,6 +4,7 @@ import numpy as np
 
 from .bits import keys_to_text, n_words, text_sort_order
 from .counting_kernels import insert_keys, rehash, table_items
+from .merge import text_order
 
 __all__ = ["KeyCounter", "Histogram"]
 
@@ -45,6 +46,26 @@ class KeyCounter:
     def items(self):
         """Distinct keys and their counts, in table order."""
         return table_items(self._table)
+
+    def sorted_blocks(self, block_rows):
+        """Distinct keys and counts in text order, as blocks of at most ``block_rows`` rows.
+
+        Only one block of sorted rows is held at a time, besides the table's
+        own rows and their order.
+        """
+        keys, counts, order = self._text_ordered()
+        for start in range(0, order.shape[0], int(block_rows)):
+            rows = order[start:start + int(block_rows)]
+            yield keys[rows], counts[rows]
+
+    def sorted_items(self):
+        """Distinct keys and their counts, in text order."""
+        keys, counts, order = self._text_ordered()
+        return keys[order], counts[order]
+
+    def _text_ordered(self):
+        keys, counts = self.items()
+        return keys, counts, np.argsort(text_order(keys, counts), kind="stable")
 
 
 class Histogram:

@@ -23,6 +23,7 @@ __all__ = [
     "measure_distribution_figure",
     "ones_figure",
     "plot_run",
+    "plot_columns",
 ]
 
 PLOT_FILES = {
@@ -135,18 +136,33 @@ def _run_title(config):
 
 def plot_run(run, out):
     """Draw every figure of ``run`` into directory ``out``; return the paths written."""
+    return plot_columns(run.config, run.encoding, run.histogram.counts, run.measures, out)
+
+
+def plot_columns(config, encoding, counts, measures, out):
+    """Draw every figure from a run's table columns into directory ``out``; return the paths written.
+
+    Parameters
+    ----------
+    config : SampleConfig
+    encoding : Encoding
+    counts : ndarray of int64
+        Count of every distinct function, in table order.
+    measures : mapping of str to ndarray
+        At least ``klz`` and ``ones``, in the same order.
+    out : path-like
+    """
     out = Path(out)
-    hist, measures, config = run.histogram, run.measures, run.config
-    encoding = run.encoding
-    context = MeasureContext(m=encoding.m, n=encoding.n, points=encoding.points)
+    m = encoding.m
+    context = MeasureContext(m=m, n=encoding.n, points=encoding.points)
     baseline = counting_measure_sample(context, names=["ones", "klz"])
     subtitle = _run_title(config)
     figures = {
-        "pf_vs_klz": pf_vs_klz_figure(measures["klz"], hist.counts, hist.m, baseline["klz"]),
-        "rank_frequency": rank_frequency_figure(hist.counts, hist.m),
-        "p_klz": measure_distribution_figure(measures["klz"], hist.counts, baseline["klz"],
+        "pf_vs_klz": pf_vs_klz_figure(measures["klz"], counts, m, baseline["klz"]),
+        "rank_frequency": rank_frequency_figure(counts, m),
+        "p_klz": measure_distribution_figure(measures["klz"], counts, baseline["klz"],
                                              "Lempel–Ziv complexity K_LZ"),
-        "p_ones": ones_figure(measures["ones"], hist.counts, hist.m),
+        "p_ones": ones_figure(measures["ones"], counts, m),
     }
     written = []
     for name, fig in figures.items():

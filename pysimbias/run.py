@@ -1,5 +1,6 @@
 """The Python API: sample a prior, measure its functions, save and load runs."""
 
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -11,21 +12,26 @@ import numpy as np
 from . import __version__
 from .config import SampleConfig
 from .encodings import make_encoding
-from .engine import CHUNK_SIZE, count_functions, thread_limit
+from . import engine
+from .engine import check_samples, check_threads, count_functions, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
 from .graphs import make_graph
 from .histogram import Histogram
 from .measures import MeasureContext, compute_measures
+from .memory import current_rss, parse_memory, peak_rss, plan_memory
 from .priors import make_prior
-from .runio import (FUNCTIONS, prepare_directory, read_functions, read_manifest, write_functions,
-                    write_manifest)
+from .runio import (FUNCTIONS, function_batch_rows, prepare_directory, read_functions, read_manifest,
+                    write_functions, write_manifest)
 
-__all__ = ["Run", "Sampler", "sample", "prepare", "load_run"]
+__all__ = ["Run", "Sampler", "sample", "prepare", "load_run", "validated_config", "check_callback",
+           "run_description", "package_versions"]
 
-_VERSIONED = ("numpy", "numba", "pyarrow", "matplotlib", "scikit-learn", "lempel-ziv-complexity", "click")
+_VERSIONED = ("numpy", "numba", "pyarrow", "matplotlib", "scikit-learn", "lempel-ziv-complexity", "click",
+              "distributed")
 
 
-def _versions():
+def package_versions():
+    """Versions of Python, pysimbias and the packages a result may depend on."""
     versions = {"pysimbias": __version__, "python": platform.python_version()}
     for name in _VERSIONED:
         try:
@@ -33,6 +39,53 @@ def _versions():
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+def validated_config(config, params):
+    """``config`` (default: :class:`SampleConfig`) with ``params`` overriding its fields, validated."""
+    config = config or SampleConfig()
+    try:
+        return SampleConfig(**{**config.to_dict(), **params}).validated()
+    except TypeError as exc:
+        raise InvalidParameterError("params", str(exc)) from None
+
+
+def check_callback(name, value):
+    """Check that an argument is a callable or None."""
+    if value is not None and not callable(value):
+        raise InvalidParameterError(name, f"must be a callable or None, got {value!r}")
+    return value
+
+
+def run_description(config, encoding, graph, samples, distinct, measures, elapsed, extra):
+    """The manifest entries of a run (everything but the file checksums).
+
+    Parameters
+    ----------
+    config : SampleConfig
+    encoding : Encoding
+    graph : Graph
+        The neighbour graph of the continuity-aware measures.
+    samples, distinct : int
+    measures : list of str
+        Names of the measure columns.
+    elapsed : float
+        Seconds spent sampling and counting.
+    extra : dict
+        Further entries (versions, threads, memory, ...).
+    """
+    return {
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "samples": int(samples),
+        "distinct": int(distinct),
+        "chunk_size": engine.CHUNK_SIZE,
+        "encoding": encoding.describe(),
+        "graph": graph.describe(),
+        "measures": list(measures),
+        "elapsed_seconds": round(elapsed, 3),
+        **extra,
+    }
 
 
 @dataclass
@@ -47,7 +100,7 @@ class Run:
         Seconds spent sampling and counting.
     manifest : dict
         Extra facts recorded with the run (versions, threads, timestamps,
-        what the prior resolved its parameters to).
+        memory, what the prior resolved its parameters to).
     """
 
     config: SampleConfig
@@ -94,18 +147,8 @@ class Run:
 
     def describe(self):
         """Manifest dictionary for this run."""
-        return {
-            "config": self.config.to_dict(),
-            "seed": self.config.seed,
-            "samples": self.histogram.samples,
-            "distinct": self.histogram.distinct,
-            "chunk_size": CHUNK_SIZE,
-            "encoding": self.encoding.describe(),
-            "graph": self.graph.describe(),
-            "measures": list(self.measures),
-            "elapsed_seconds": round(self.elapsed, 3),
-            **self.manifest,
-        }
+        return run_description(self.config, self.encoding, self.graph, self.histogram.samples,
+                               self.histogram.distinct, list(self.measures), self.elapsed, self.manifest)
 
     def save(self, out, force=False, plots=True):
         """Write the run directory (functions table, plots, then the manifest)."""
@@ -119,8 +162,12 @@ class Run:
         return out
 
 
-def sample(config=None, *, threads=None, progress=None, **params):
-    """Sample random functions from a prior and count them.
+def sample(config=None, *, threads=None, progress=None, memory=None, **params):
+    """Sample random functions from a prior and count them, in memory.
+
+    The whole histogram is held in memory; for runs whose distinct
+    functions may not fit, use :func:`pysimbias.sample_to_directory`, which
+    spills to disk and can resume after a crash.
 
     Parameters
     ----------
@@ -131,6 +178,10 @@ def sample(config=None, *, threads=None, progress=None, **params):
         Numba threads to use (the result does not depend on it).
     progress : callable, optional
         Called with the number of samples done after each chunk.
+    memory : int or str, optional
+        Memory budget (bytes, or text such as ``"8G"`` or ``"50%"``; default
+        half of physical memory).  A run whose table of distinct functions
+        would outgrow it stops with InvalidParameterError.
 
     Returns
     -------
@@ -142,9 +193,7 @@ def sample(config=None, *, threads=None, progress=None, **params):
     >>> run.histogram.samples
     10000
     """
-    if threads is not None and (isinstance(threads, bool) or not 1 <= int(threads) <= 1024):
-        raise InvalidParameterError("threads", f"must be a positive integer, got {threads!r}")
-    return prepare(config, **params).run(threads=threads, progress=progress)
+    return prepare(config, **params).run(threads=threads, progress=progress, memory=memory)
 
 
 @dataclass
@@ -160,16 +209,24 @@ class Sampler:
     graph: object
     prior: object
 
-    def run(self, threads=None, progress=None):
-        """Sample and count; see :func:`sample`."""
+    def run(self, threads=None, progress=None, memory=None):
+        """Sample and count in memory; see :func:`sample`."""
+        threads = check_threads(threads)
+        check_callback("progress", progress)
+        budget = parse_memory(memory)
+        config, prior = self.config, self.prior
+        plan = plan_memory(budget, current_rss(), prior.n_words, prior.m, min(engine.CHUNK_SIZE, config.samples),
+                           min(function_batch_rows(prior.m), config.samples))
         started = datetime.now(timezone.utc)
         clock = time.perf_counter()
         with thread_limit(threads):
-            histogram = count_functions(self.prior, self.config.samples, self.config.seed, progress)
+            histogram = count_functions(prior, config.samples, config.seed, progress, max_rows=plan.table_rows)
         elapsed = time.perf_counter() - clock
-        extra = {"versions": _versions(), "threads": threads, "started": started.isoformat(timespec="seconds"),
-                 "prior": self.prior.describe()}
-        return Run(self.config, histogram, elapsed, extra, _encoding=self.encoding, _graph=self.graph)
+        extra = {"versions": package_versions(), "threads": threads,
+                 "started": started.isoformat(timespec="seconds"),
+                 "memory": {"budget_bytes": budget, "peak_rss_bytes": peak_rss()},
+                 "prior": prior.describe()}
+        return Run(config, histogram, elapsed, extra, _encoding=self.encoding, _graph=self.graph)
 
 
 def prepare(config=None, **params):
@@ -182,11 +239,8 @@ def prepare(config=None, **params):
     -------
     Sampler
     """
-    config = (config or SampleConfig())
-    try:
-        config = SampleConfig(**{**config.to_dict(), **params}).validated()
-    except TypeError as exc:
-        raise InvalidParameterError("params", str(exc)) from None
+    config = validated_config(config, params)
+    check_samples(config.samples)
     encoding = make_encoding(config.encoding, config.n)
     graph = make_graph(config.graph, encoding)
     return Sampler(config, encoding, graph, make_prior(config, encoding))
@@ -194,16 +248,21 @@ def prepare(config=None, **params):
 
 def load_run(path):
     """Load a run directory written by :meth:`Run.save` (checks its checksum)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InvalidParameterError("path", f"must be a path to a run directory, got {path!r}")
     manifest = read_manifest(path)
     try:
         config = SampleConfig.from_dict(manifest["config"]).validated()
-    except (KeyError, TypeError, InvalidParameterError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RunDirectoryError(f"{path}/manifest.json has an invalid config ({exc})") from None
+    elapsed = manifest.get("elapsed_seconds", 0.0)
+    if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)):
+        raise RunDirectoryError(f"{path}/manifest.json has an invalid elapsed_seconds entry")
     keys, table = read_functions(path, manifest)
     histogram = Histogram(keys, table.column("count").to_numpy(), manifest["encoding"]["m"])
     measures = {name: table.column(name).to_numpy() for name in table.column_names[2:]}
     order_ok = np.array_equal(histogram.counts, table.column("count").to_numpy())
     if not order_ok:
         raise RunDirectoryError(f"{path}/{FUNCTIONS} is not in canonical order")
-    extra = {k: v for k, v in manifest.items() if k in ("versions", "threads", "started", "prior")}
-    return Run(config, histogram, manifest.get("elapsed_seconds", 0.0), extra, measures)
+    extra = {k: v for k, v in manifest.items() if k in ("versions", "threads", "started", "memory", "prior")}
+    return Run(config, histogram, float(elapsed), extra, measures)

@@ -1,0 +1,268 @@
+"""Sampling straight into a run directory: resumable, within a memory budget, local or on Dask.
+
+:func:`sample_to_directory` is what ``pysimbias sample`` runs:
+
+1. check every argument before the directory is touched, and refuse a
+   memory budget that cannot hold one chunk;
+2. open the directory: a new run, or (``resume``) the progress an
+   interrupted run left in ``DIR/chunks/`` (see :mod:`pysimbias.checkpoint`);
+3. count the chunks not done yet into that progress, locally
+   (:func:`pysimbias.engine.record_chunks`) or on a Dask cluster
+   (:func:`pysimbias.distributed.record_on_cluster`);
+4. merge the sorted segments into ``functions.parquet`` as a stream
+   (:mod:`pysimbias.merge`), measuring one batch at a time;
+5. draw the plots, write the manifest last, and delete the progress.
+
+``functions.parquet`` is the same, byte for byte, as ``sample(...).save(...)``
+writes for the same config, however often the run was interrupted, whatever
+the budget and whichever backend counted it.
+"""
+
+import contextlib
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from . import engine
+from .checkpoint import Progress, discard_progress, has_progress, run_identity
+from .distributed import check_scheduler, cluster_client, record_on_cluster
+from .engine import check_samples, check_threads, count_chunk, pending_chunks, record_chunks, thread_limit
+from .errors import InvalidParameterError, RunDirectoryError
+from .measures import MeasureContext, compute_measures
+from .memory import MemoryPlan, current_rss, parse_memory, peak_rss, plan_memory, plot_fits
+from .merge import count_sorted, merge_files, rebatch, text_order
+from .run import check_callback, package_versions, prepare, run_description, validated_config
+from .runio import (FUNCTIONS, MANIFEST, file_sha256, function_batch_rows, prepare_directory, read_manifest,
+                    write_function_batches, write_manifest)
+
+__all__ = ["sample_to_directory"]
+
+
+def _ignore(message):
+    """Default ``notify``: notices still go to the manifest."""
+
+
+def sample_to_directory(out, config=None, *, threads=None, progress=None, memory=None, resume=False, force=False,
+                        scheduler=None, plots=True, notify=None, **params):
+    """Sample a run into directory ``out``, resumably and within a memory budget.
+
+    Parameters
+    ----------
+    out : path-like
+        The run directory (see :mod:`pysimbias.runio`).
+    config : SampleConfig, optional
+        A full configuration; keyword ``params`` override its fields.
+    threads : int, optional
+        Numba threads for local sampling (the result does not depend on it).
+    progress : callable, optional
+        Called with a number of samples finished, after every chunk (every
+        wave on a cluster); on resume first with the samples already done.
+    memory : int, str or MemoryPlan, optional
+        Memory budget: bytes, or text such as ``"8G"``, ``"512M"``, ``"50%"``
+        (default: half of physical memory); or an explicit
+        :class:`~pysimbias.memory.MemoryPlan`.
+    resume : bool
+        Continue the interrupted run in ``out`` (start it if ``out`` is empty
+        or missing); its config must be this one.  A finished run with this
+        config is left as it is.
+    force : bool
+        Overwrite a non-empty ``out``.
+    scheduler : str or distributed.Client, optional
+        Count the chunks on this Dask cluster (e.g. ``"tcp://10.0.0.5:8786"``).
+    plots : bool
+        Draw the PNG plots (skipped, with a notice, when their columns would
+        not fit the budget).
+    notify : callable, optional
+        Called with each notice (a damaged progress file recomputed, plots
+        skipped, ...); notices are also stored in the manifest.
+
+    Returns
+    -------
+    dict
+        The run's manifest.
+
+    Raises
+    ------
+    InvalidParameterError
+        A bad argument, or a budget too small for one chunk.
+    RunDirectoryError
+        ``out`` cannot be used (not empty, another run's progress, damaged,
+        unwritable); the progress so far is kept.
+    """
+    config = validated_config(config, params)
+    threads = check_threads(threads)
+    check_samples(config.samples)
+    if resume and force:
+        raise InvalidParameterError("resume", "--resume continues a run and --force starts it over; pass only one")
+    if not isinstance(out, (str, os.PathLike)) or str(out).strip() == "":
+        raise InvalidParameterError("out", f"give the run directory to write as a path, got {out!r}")
+    for name, value in (("resume", resume), ("force", force), ("plots", plots)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise InvalidParameterError(name, f"must be True or False, got {value!r}")
+    check_callback("progress", progress)
+    check_callback("notify", notify)
+    if scheduler is not None:
+        scheduler = check_scheduler(scheduler)
+    explicit = memory if isinstance(memory, MemoryPlan) else None
+    budget = None if explicit else parse_memory(memory)
+    sampler = prepare(config)
+    encoding, prior = sampler.encoding, sampler.prior
+    context = MeasureContext.for_encoding(encoding, sampler.graph)
+    _warm_up(prior, context)
+    plan = explicit or plan_memory(budget, current_rss(), prior.n_words, prior.m,
+                                   min(engine.CHUNK_SIZE, config.samples),
+                                   min(function_batch_rows(prior.m), config.samples))
+    out = Path(out)
+    notify = notify or _ignore
+    try:
+        with contextlib.ExitStack() as stack:
+            client = None if scheduler is None else stack.enter_context(cluster_client(scheduler))
+            opened = _open_directory(out, config, run_identity(config, engine.CHUNK_SIZE, prior.n_words, prior.m),
+                                     resume, force)
+            if isinstance(opened, dict):
+                notify(f"{out} already holds this finished run; nothing to do")
+                return opened
+            stack.callback(opened.release)
+            return _run(out, sampler, context, opened, plan, threads, progress, client, plots, notify)
+    except OSError as exc:
+        where = exc.filename or out
+        raise RunDirectoryError(
+            f"cannot use {where} ({exc.strerror or exc}); the progress so far is kept in {out}: "
+            f"fix this and run the same command again with --resume"
+        ) from None
+
+
+def _warm_up(prior, context):
+    """Compile (or load) the kernels now, so their memory counts in the baseline."""
+    keys, _ = count_chunk(prior, 0, 0, 1)
+    compute_measures(keys, context)
+
+
+def _open_directory(out, config, identity, resume, force):
+    """The run's :class:`Progress`, or the manifest of an identical finished run (``resume``)."""
+    n_chunks = engine.n_chunks(config.samples)
+    if resume:
+        if (out / MANIFEST).exists():
+            finished = _finished_run(out, config)
+            if finished is not None:
+                return finished
+        if has_progress(out):
+            return Progress.resume(out, identity, n_chunks)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise RunDirectoryError(f"{out} is not empty and holds no interrupted pysimbias run; choose another --out")
+    elif has_progress(out):
+        if not force:
+            raise RunDirectoryError(
+                f"{out} holds an interrupted run; pass --resume to continue it or --force to start over"
+            )
+        discard_progress(out)
+    prepare_directory(out, force=force)
+    return Progress.start(out, identity, n_chunks)
+
+
+def _finished_run(out, config):
+    """Check a finished run met on resume: its manifest if it is this run and intact, None to merge again."""
+    manifest = read_manifest(out)
+    if manifest.get("config") != config.to_dict() or manifest.get("chunk_size") != engine.CHUNK_SIZE:
+        raise RunDirectoryError(f"{out} holds a finished run with a different config; choose another --out, "
+                                f"or pass --force to overwrite it")
+    table, files = out / FUNCTIONS, manifest.get("files")
+    if table.is_file() and isinstance(files, dict) and files.get(FUNCTIONS) == file_sha256(table):
+        discard_progress(out)
+        return manifest
+    if not has_progress(out):
+        raise RunDirectoryError(f"{table} does not match its checksum in {MANIFEST} and no progress is left to "
+                                f"rebuild it from; pass --force to sample again")
+    (out / MANIFEST).unlink()
+    return None
+
+
+def _samples_done(samples, done):
+    total = int(done.sum()) * engine.CHUNK_SIZE
+    if done.shape[0] and done[-1]:
+        total -= done.shape[0] * engine.CHUNK_SIZE - samples
+    return total
+
+
+def _run(out, sampler, context, progress_dir, plan, threads, progress, client, plots, notify):
+    config, encoding, prior = sampler.config, sampler.encoding, sampler.prior
+    started = datetime.now(timezone.utc)
+    for notice in progress_dir.notices:
+        notify(notice)
+    resumed = _samples_done(config.samples, progress_dir.done)
+    if progress is not None and resumed:
+        progress(resumed)
+    pending = pending_chunks(config.samples, progress_dir.done.copy())
+    clock = time.perf_counter()
+    with thread_limit(threads):
+        if client is None:
+            record_chunks(prior, config.seed, pending, progress_dir, plan, progress)
+            backend = {"name": "local"}
+        else:
+            record_chunks(prior, config.seed, [], progress_dir, plan)
+            backend = {"name": "dask", **record_on_cluster(client, config, pending, progress_dir, plan, progress)}
+    elapsed = time.perf_counter() - clock
+    if not progress_dir.done.all():
+        raise RunDirectoryError(f"{progress_dir.directory} lost track of some chunks; run again with --resume")
+    segments = len(progress_dir.segments)
+    notify(f"sampling done; merging {segments} segment{'s' * (segments != 1)} into {FUNCTIONS} and measuring")
+    digest, samples, distinct, names = _write_functions(out, progress_dir, plan, prior, context)
+    if samples != config.samples:
+        (out / FUNCTIONS).unlink()
+        raise RunDirectoryError(f"the saved progress in {progress_dir.directory} holds {samples:,} samples, not "
+                                f"{config.samples:,}; pass --force to sample again")
+    notices = list(progress_dir.notices)
+    if plots:
+        notices += _plot(out, config, encoding, plan, distinct, notify)
+    extra = {
+        "versions": package_versions(),
+        "threads": threads,
+        "started": started.isoformat(timespec="seconds"),
+        "backend": backend,
+        "memory": {**plan.describe(), "peak_rss_bytes": peak_rss()},
+        "progress": {"resumed_samples": resumed, "segments": segments, "notices": notices},
+        "prior": prior.describe(),
+    }
+    manifest = run_description(config, encoding, sampler.graph, samples, distinct, names, elapsed, extra)
+    write_manifest(out, {**manifest, "files": {FUNCTIONS: digest}})
+    progress_dir.discard()
+    return read_manifest(out)
+
+
+def _write_functions(out, progress_dir, plan, prior, context):
+    """Merge the segments into ``functions.parquet``; return its digest, samples, distinct, measure names."""
+    scratch = progress_dir.scratch()
+    segments = [progress_dir.segments[seq] for seq in sorted(progress_dir.segments)]
+    merged = merge_files(segments, text_order, True, plan, scratch, prior.n_words)
+    ordered = count_sorted(merged, plan, scratch, prior.n_words)
+    totals = {"samples": 0, "distinct": 0, "names": []}
+
+    def batches():
+        for keys, counts in rebatch(ordered, function_batch_rows(prior.m)):
+            totals["samples"] += int(counts.sum())
+            totals["distinct"] += int(counts.shape[0])
+            measures = compute_measures(keys, context)
+            totals["names"] = list(measures)
+            yield keys, counts, measures
+
+    digest = write_function_batches(out, prior.m, batches())
+    return digest, totals["samples"], totals["distinct"], totals["names"]
+
+
+def _plot(out, config, encoding, plan, distinct, notify):
+    """Draw the plots from the table's columns if they fit the budget; return the notices."""
+    from .plots import plot_columns
+
+    if not plot_fits(plan, distinct):
+        notice = (f"plots skipped: {distinct:,} distinct functions do not fit the memory budget for plotting; "
+                  f"run 'pysimbias plot {out}' on a machine with more memory")
+        notify(notice)
+        return [notice]
+    table = pq.read_table(out / FUNCTIONS, columns=["count", "klz", "ones"])
+    columns = {name: table.column(name).to_numpy() for name in table.column_names}
+    plot_columns(config, encoding, columns.pop("count"), columns, out)
+    return []
