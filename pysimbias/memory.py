@@ -12,9 +12,13 @@ import math
 import numbers
 import os
 import re
-import resource
 import sys
 from dataclasses import dataclass
+
+try:
+    import resource
+except ImportError:  # Windows: no getrusage
+    resource = None
 
 from .errors import InvalidParameterError
 
@@ -171,7 +175,7 @@ def current_rss():
     try:
         with open("/proc/self/statm") as fh:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
+    except (OSError, ValueError, IndexError, AttributeError):
         return peak_rss()
 
 
@@ -190,6 +194,8 @@ def peak_rss():
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
+    if resource is None:
+        return 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak) if sys.platform == "darwin" else int(peak) * 1024
 
