@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 
+import numba
 import numpy as np
 
 from . import __version__
@@ -17,13 +18,13 @@ from .engine import check_samples, check_threads, count_functions, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
 from .histogram import Histogram
 from .measures import MeasureContext, compute_measures
-from .memory import current_rss, parse_memory, peak_rss, plan_memory
+from .memory import current_rss, format_bytes, parse_memory, peak_rss, plan_memory, sampler_bytes
 from .priors import make_prior
 from .runio import (FUNCTIONS, function_batch_rows, prepare_directory, read_functions, read_manifest,
                     write_functions, write_manifest)
 
-__all__ = ["Run", "sample", "load_run", "validated_config", "check_callback", "run_description", "measure_context",
-           "package_versions"]
+__all__ = ["Run", "sample", "load_run", "validated_config", "check_callback", "check_sampler", "plan_run", "run_description",
+           "measure_context", "package_versions"]
 
 _VERSIONED = ("numpy", "numba", "pyarrow", "matplotlib", "scikit-learn", "lempel-ziv-complexity", "click",
               "distributed")
@@ -54,6 +55,25 @@ def check_callback(name, value):
     if value is not None and not callable(value):
         raise InvalidParameterError(name, f"must be a callable or None, got {value!r}")
     return value
+
+
+def check_sampler(config, encoding, threads, budget):
+    """Refuse a prior whose sampler alone would not fit the memory budget; return its working bytes."""
+    sampler = sampler_bytes(config, encoding.m, encoding.dim, threads or numba.get_num_threads())
+    if sampler > budget:
+        raise InvalidParameterError(
+            "widths" if config.prior == "mlp" else "memory",
+            f"the network's parameters and activations on all {encoding.m} inputs need {format_bytes(sampler)} "
+            f"across the sampling threads, more than the {format_bytes(budget)} memory budget; use narrower layers",
+        )
+    return sampler
+
+
+def plan_run(config, encoding, prior, threads, budget):
+    """The :class:`~pysimbias.memory.MemoryPlan` of a run within ``budget`` bytes."""
+    return plan_memory(budget, current_rss(), prior.n_words, prior.m, min(engine.CHUNK_SIZE, config.samples),
+                       min(function_batch_rows(prior.m), config.samples),
+                       check_sampler(config, encoding, threads, budget))
 
 
 def measure_context(encoding):
@@ -185,9 +205,7 @@ def sample(config=None, *, threads=None, progress=None, memory=None, **params):
     budget = parse_memory(memory)
     encoding = make_encoding(config.encoding, config.n)
     prior = make_prior(config, encoding)
-    chunk_rows = min(engine.CHUNK_SIZE, config.samples)
-    plan = plan_memory(budget, current_rss(), prior.n_words, prior.m, chunk_rows,
-                       min(function_batch_rows(prior.m), config.samples))
+    plan = plan_run(config, encoding, prior, threads, budget)
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
     with thread_limit(threads):

@@ -34,10 +34,10 @@ from .encodings import make_encoding
 from .engine import check_samples, check_threads, count_chunk, pending_chunks, record_chunks, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
 from .measures import compute_measures
-from .memory import MemoryPlan, current_rss, parse_memory, peak_rss, plan_memory, plot_fits
+from .memory import MemoryPlan, parse_memory, peak_rss, plot_fits
 from .merge import count_sorted, merge_files, rebatch, text_order
 from .priors import make_prior
-from .run import check_callback, measure_context, package_versions, run_description, validated_config
+from .run import check_callback, check_sampler, measure_context, package_versions, plan_run, run_description, validated_config
 from .runio import (FUNCTIONS, MANIFEST, file_sha256, function_batch_rows, prepare_directory, read_manifest,
                     write_function_batches, write_manifest)
 
@@ -113,10 +113,10 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
     budget = None if explicit else parse_memory(memory)
     encoding = make_encoding(config.encoding, config.n)
     prior = make_prior(config, encoding)
+    if explicit is None:
+        check_sampler(config, encoding, threads, budget)
     _warm_up(prior, encoding)
-    plan = explicit or plan_memory(budget, current_rss(), prior.n_words, prior.m,
-                                   min(engine.CHUNK_SIZE, config.samples),
-                                   min(function_batch_rows(prior.m), config.samples))
+    plan = explicit or plan_run(config, encoding, prior, threads, budget)
     out = Path(out)
     notify = notify or _ignore
     try:

@@ -221,6 +221,7 @@ def test_sigkill_partway_then_resume_matches_an_uninterrupted_run(tmp_path, caps
         ({"memory": -1}, "memory"),
         ({"sigma_w": float("inf")}, "sigma_w"),
         ({"scheduler": 3.5}, "scheduler"),
+        ({"widths": (2, 10**12)}, "widths"),
     ],
 )
 def test_arguments_are_checked_before_the_directory_is_touched(tmp_path, kwargs, param):
