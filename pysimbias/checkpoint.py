@@ -128,7 +128,7 @@ def _differences(stored, identity):
         diffs = ["config"]
     diffs += [f"{k}: {stored.get(k)!r} there, {identity[k]!r} now" for k in ("chunk_size", "n_words", "m")
               if stored.get(k) != identity[k]]
-    return diffs
+    return diffs or [f"progress format version {stored.get('version')!r} there, {identity['version']} now"]
 
 
 class Progress:

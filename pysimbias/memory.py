@@ -12,9 +12,13 @@ import math
 import numbers
 import os
 import re
-import resource
 import sys
 from dataclasses import dataclass
+
+try:
+    import resource
+except ImportError:  # Windows: no getrusage
+    resource = None
 
 from .errors import InvalidParameterError
 
@@ -29,6 +33,7 @@ __all__ = [
     "peak_rss",
     "plan_memory",
     "plot_fits",
+    "sampler_bytes",
 ]
 
 #: Share of the machine's physical memory a run may use when no budget is given.
@@ -171,7 +176,7 @@ def current_rss():
     try:
         with open("/proc/self/statm") as fh:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
+    except (OSError, ValueError, IndexError, AttributeError):
         return peak_rss()
 
 
@@ -190,6 +195,8 @@ def peak_rss():
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
+    if resource is None:
+        return 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak) if sys.platform == "darwin" else int(peak) * 1024
 
@@ -198,7 +205,29 @@ def _row_bytes(n_words):
     return 8 * (int(n_words) + 1)
 
 
-def plan_memory(budget, baseline, n_words, m, chunk_rows, batch_rows):
+def sampler_bytes(config, m, dim, threads):
+    """Working memory of a network prior's sampler (0 for priors without a network).
+
+    Every thread holds one network's parameters and two layers of
+    activations on all ``m`` inputs, in float32.
+
+    Parameters
+    ----------
+    config : SampleConfig
+        A validated config (``prior``, ``widths``, ``bias``).
+    m, dim : int
+        Number of inputs and their dimension.
+    threads : int
+    """
+    if config.prior not in ("mlp", "perceptron"):
+        return 0
+    sizes = [int(dim), *map(int, config.widths), 1]
+    params = sum(a * b + (b if config.bias else 0) for a, b in zip(sizes, sizes[1:]))
+    width = max(sizes[1:-1], default=1)
+    return int(threads) * 4 * (params + 2 * width * int(m) + int(m))
+
+
+def plan_memory(budget, baseline, n_words, m, chunk_rows, batch_rows, sampler=0):
     """Plan table, merge and sort sizes that keep a run within ``budget``.
 
     Parameters
@@ -213,6 +242,8 @@ def plan_memory(budget, baseline, n_words, m, chunk_rows, batch_rows):
         Samples in the largest chunk.
     batch_rows : int
         Rows per batch of ``functions.parquet``.
+    sampler : int
+        Working memory of the prior's sampler (:func:`sampler_bytes`).
 
     Returns
     -------
@@ -226,14 +257,15 @@ def plan_memory(budget, baseline, n_words, m, chunk_rows, batch_rows):
     """
     row = _row_bytes(n_words)
     writing = WRITE_FIXED + batch_rows * (WRITE_TEXT_COPIES * m + WRITE_ROW_BYTES)
-    fixed = int(baseline + CHUNK_FACTOR * chunk_rows * row + writing)
+    fixed = int(baseline + sampler + CHUNK_FACTOR * chunk_rows * row + writing)
     smallest_table = 1 << max(4, int(2 * chunk_rows - 1).bit_length())
     needed = fixed + int(TABLE_FACTOR * smallest_table * row)
     if budget < needed:
+        sampling = f" (the sampler alone {format_bytes(sampler)})" if sampler else ""
         raise InvalidParameterError(
             "memory",
             f"{format_bytes(budget)} is too small for {m}-bit functions: this process already uses "
-            f"{format_bytes(baseline)}, and counting a chunk and writing the table need "
+            f"{format_bytes(baseline)}, and sampling and counting a chunk{sampling} and writing the table need "
             f"{format_bytes(needed - baseline)} more; give at least {format_bytes(needed * 1.1)}",
         )
     available = budget - fixed

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 
+import numba
 import numpy as np
 
 from . import __version__
@@ -18,13 +19,13 @@ from .errors import InvalidParameterError, RunDirectoryError
 from .graphs import make_graph
 from .histogram import Histogram
 from .measures import MeasureContext, compute_measures
-from .memory import current_rss, parse_memory, peak_rss, plan_memory
+from .memory import current_rss, format_bytes, parse_memory, peak_rss, plan_memory, sampler_bytes
 from .priors import make_prior
 from .runio import (FUNCTIONS, function_batch_rows, prepare_directory, read_functions, read_manifest,
                     write_functions, write_manifest)
 
 __all__ = ["Run", "Sampler", "sample", "prepare", "load_run", "validated_config", "check_callback",
-           "run_description", "package_versions"]
+           "check_sampler", "plan_run", "run_description", "package_versions"]
 
 _VERSIONED = ("numpy", "numba", "pyarrow", "matplotlib", "scikit-learn", "lempel-ziv-complexity", "click",
               "distributed")
@@ -55,6 +56,25 @@ def check_callback(name, value):
     if value is not None and not callable(value):
         raise InvalidParameterError(name, f"must be a callable or None, got {value!r}")
     return value
+
+
+def check_sampler(config, encoding, threads, budget):
+    """Refuse a prior whose sampler alone would not fit the memory budget; return its working bytes."""
+    sampler = sampler_bytes(config, encoding.m, encoding.dim, threads or numba.get_num_threads())
+    if sampler > budget:
+        raise InvalidParameterError(
+            "widths" if config.prior == "mlp" else "memory",
+            f"the network's parameters and activations on all {encoding.m} inputs need {format_bytes(sampler)} "
+            f"across the sampling threads, more than the {format_bytes(budget)} memory budget; use narrower layers",
+        )
+    return sampler
+
+
+def plan_run(config, encoding, prior, threads, budget):
+    """The :class:`~pysimbias.memory.MemoryPlan` of a run within ``budget`` bytes."""
+    return plan_memory(budget, current_rss(), prior.n_words, prior.m, min(engine.CHUNK_SIZE, config.samples),
+                       min(function_batch_rows(prior.m), config.samples),
+                       check_sampler(config, encoding, threads, budget))
 
 
 def run_description(config, encoding, graph, samples, distinct, measures, elapsed, extra):
@@ -215,8 +235,7 @@ class Sampler:
         check_callback("progress", progress)
         budget = parse_memory(memory)
         config, prior = self.config, self.prior
-        plan = plan_memory(budget, current_rss(), prior.n_words, prior.m, min(engine.CHUNK_SIZE, config.samples),
-                           min(function_batch_rows(prior.m), config.samples))
+        plan = plan_run(config, self.encoding, prior, threads, budget)
         started = datetime.now(timezone.utc)
         clock = time.perf_counter()
         with thread_limit(threads):

@@ -33,9 +33,9 @@ from .distributed import check_scheduler, cluster_client, record_on_cluster
 from .engine import check_samples, check_threads, count_chunk, pending_chunks, record_chunks, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
 from .measures import MeasureContext, compute_measures
-from .memory import MemoryPlan, current_rss, parse_memory, peak_rss, plan_memory, plot_fits
+from .memory import MemoryPlan, parse_memory, peak_rss, plot_fits
 from .merge import count_sorted, merge_files, rebatch, text_order
-from .run import check_callback, package_versions, prepare, run_description, validated_config
+from .run import check_callback, check_sampler, package_versions, plan_run, prepare, run_description, validated_config
 from .runio import (FUNCTIONS, MANIFEST, file_sha256, function_batch_rows, prepare_directory, read_manifest,
                     write_function_batches, write_manifest)
 
@@ -111,11 +111,11 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
     budget = None if explicit else parse_memory(memory)
     sampler = prepare(config)
     encoding, prior = sampler.encoding, sampler.prior
+    if explicit is None:
+        check_sampler(config, encoding, threads, budget)
     context = MeasureContext.for_encoding(encoding, sampler.graph)
     _warm_up(prior, context)
-    plan = explicit or plan_memory(budget, current_rss(), prior.n_words, prior.m,
-                                   min(engine.CHUNK_SIZE, config.samples),
-                                   min(function_batch_rows(prior.m), config.samples))
+    plan = explicit or plan_run(config, encoding, prior, threads, budget)
     out = Path(out)
     notify = notify or _ignore
     try:
