@@ -13,7 +13,7 @@ from pysimbias.bits import (
     text_to_keys,
     unpack_bits,
 )
-from tests.reference import reference_function_text, reference_pack, reference_unpack
+from reference import reference_function_text, reference_pack, reference_unpack
 
 # m in 1..300, with the word boundaries drawn often.
 M_VALUES = st.one_of(st.sampled_from([1, 2, 63, 64, 65, 127, 128, 129, 191, 192, 193, 256, 300]),

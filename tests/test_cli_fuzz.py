@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import cli
 import pysimbias
 from pysimbias import engine
-from tests.crashing import Crash, StepCounter
+from crashing import Crash, StepCounter
 
 RUN_A = ["--prior", "perceptron", "--n", "3", "--samples", "300", "--seed", "5"]
 PARAMS_A = dict(prior="perceptron", n=3, samples=300, seed=5)

@@ -7,7 +7,7 @@ import pysimbias
 from pysimbias import InvalidParameterError, RunDirectoryError, engine
 from pysimbias import distributed as dask_runs
 from pysimbias.memory import MemoryPlan
-from tests.crashing import Crash, StepCounter
+from crashing import Crash, StepCounter
 
 distributed = pytest.importorskip("distributed")
 

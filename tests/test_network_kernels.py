@@ -19,7 +19,7 @@ from scipy import stats
 
 from pysimbias import network_kernels as nk
 from pysimbias.rng import chunk_key
-from tests.reference import (
+from reference import (
     binary_inputs,
     reference_forward,
     reference_forward_with_bound,

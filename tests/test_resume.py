@@ -16,7 +16,7 @@ import pysimbias
 from pysimbias import InvalidParameterError, RunDirectoryError, engine
 from pysimbias.checkpoint import lock_progress
 from pysimbias.memory import MemoryPlan
-from tests.crashing import Crash, StepCounter
+from crashing import Crash, StepCounter
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = dict(prior="mlp", widths=(6,), n=5, samples=5000, seed=13)

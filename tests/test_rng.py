@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 
 from pysimbias import rng
-from tests.reference import exact_normal_tail, reference_pack
+from reference import exact_normal_tail, reference_pack
 
 N = 10 ** 6
 ZIGGURAT_R = 3.442619855899  # base strip edge of the 128-layer ziggurat
