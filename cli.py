@@ -240,7 +240,7 @@ def main(argv=None):
     except click.Abort:
         code = _fail("aborted")
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        click.echo("interrupted (an unfinished sample run continues with --resume)", err=True)
         code = 130
     sys.exit(code or 0)
 

@@ -244,3 +244,15 @@ def test_a_second_process_on_the_same_directory_is_refused(tmp_path, small_chunk
         held.close()
     pysimbias.sample_to_directory(out, memory=TINY_PLAN, plots=False, resume=True, **SMALL)
     assert table_of(out) == reference_table(tmp_path, **SMALL)
+
+
+def test_plots_are_drawn_from_the_table_or_skipped_with_a_notice(tmp_path, monkeypatch):
+    params = dict(prior="perceptron", n=3, samples=300)
+    pysimbias.sample_to_directory(tmp_path / "drawn", **params)
+    assert len(list((tmp_path / "drawn").glob("*.png"))) == 4
+    monkeypatch.setattr(pysimbias.memory, "PLOT_BYTES_PER_ROW", 1 << 40)
+    notices = []
+    manifest = pysimbias.sample_to_directory(tmp_path / "skipped", notify=notices.append, **params)
+    assert not list((tmp_path / "skipped").glob("*.png"))
+    skipped = [n for n in notices if n.startswith("plots skipped")]
+    assert len(skipped) == 1 and manifest["progress"]["notices"] == skipped
