@@ -104,7 +104,8 @@ def main(argv=None):
                "sign-symmetric weights, so its P(t) stays uniform at 2^-n for any depth."),
         paper=("Mingard et al. (2019), *Neural networks are a priori biased towards Boolean functions with "
                "low entropy*, arXiv:1909.11522: Fig. 4 (P(t) of ReLU networks with 1 to 8 hidden layers, n = 7), "
-               "the monotonicity result for ReLU layers (section 5) and Lemma 5.3 (linear activations)."),
+               "their proof that adding ReLU layers makes the bias towards low entropy monotonically "
+               "stronger, and Lemma 5.3 (linear activations)."),
         published=("Qualitative: P(t) of ReLU networks becomes increasingly convex with depth, with P(t = 0) "
                    "growing from the perceptron's 2^-7; linear networks give exactly P(t) = 2^-7 for "
                    "t < 128. The paper reports the ReLU curves as a figure; we quote no value read off it."),

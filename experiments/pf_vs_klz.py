@@ -230,9 +230,9 @@ def main(argv=None):
                "parameter-function map is biased towards simple functions*, ICLR 2019 (arXiv:1805.08522), "
                "Fig. 1: 10^8 samples of a 7-40-40-1 ReLU network on {0,1}^7."),
         published=("A figure: the upper envelope of log P(f) against K_LZ falls roughly linearly, the most "
-                   "frequent functions are the simplest, and the rank plot lies close to a Zipf line. The "
-                   "paper does not state a and b as numbers that we could check, so we compare the shape "
-                   "and report our own fit."),
+                   "frequent functions are the simplest, and the rank plot lies close to a Zipf line. We found "
+                   "no numeric a and b in the paper's text that we could check, so we compare the shape and "
+                   "report our own fit."),
         ours=(f"With {samples:,} samples: fitted bound log2 P(f) <= -{a:.3f} K_LZ + {b:.2f} "
               f"(a {fmt_interval(a, *ci['a'])}, b {fmt_interval(b, *ci['b'])}, 95% bootstrap intervals); "
               f"the most frequent function is {rank_one}; the two constants together have probability "
