@@ -5,9 +5,11 @@ h_1..h_L and one output unit stores its parameters in one flat vector, layer
 by layer: the weight matrix (fan_in x fan_out, row-major) and then, when
 biases are used, the bias vector.  The perceptron is the case L = 0.
 
-The forward pass works on the transposed input matrix ``XT`` (d x m), so the
-innermost loops run over the m inputs and vectorize.  Arithmetic is float32;
-the output bit of input i is 1 iff the final pre-activation is > 0.
+The forward pass works on the transposed input matrix ``XT`` (d x m), padded
+with zero columns to whole register blocks, and evaluates each layer with the
+register-blocked micro-kernel of :mod:`pysimbias.vector_kernels`.  Arithmetic
+is float32 with fused multiply-adds summed over the fan-in in order; the
+output bit of input i is 1 iff the final pre-activation is > 0.
 """
 
 import math
@@ -15,7 +17,8 @@ import math
 import numba
 import numpy as np
 
-from .rng import fill_normal, fill_uniform, stream_seed
+from .rng import fill_normal_work, fill_uniform, normal_work_size, stream_seed
+from .vector_kernels import BLOCK, MAX_ROWS, dense_tile
 
 ACTIVATIONS = {"relu": 0, "tanh": 1, "linear": 2}
 LAWS = {"gaussian": 0, "uniform": 1}
@@ -52,25 +55,31 @@ def param_count(sizes, bias):
 
 
 @numba.njit(cache=True)
-def _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params):
-    """Draw one network's parameters (scaled as DESIGN.md prescribes)."""
+def _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params, work):
+    """Draw one network's parameters (scaled as DESIGN.md prescribes).
+
+    ``work`` is a uint64 array of :func:`normal_work_size` (len(params)) entries.
+    """
     if law == 0:
-        fill_normal(seed, params, np.float32(1.0))
+        fill_normal_work(seed, params, np.float32(1.0), work)
     else:
         fill_uniform(seed, params, np.float32(1.0))
     off = 0
     for layer in range(sizes.shape[0] - 1):
         fan_in = sizes[layer]
         n_w = fan_in * sizes[layer + 1]
-        sw = np.float32(sigma_w / math.sqrt(fan_in))
-        for k in range(off, off + n_w):
-            params[k] *= sw
+        _scale(params[off:off + n_w], np.float32(sigma_w / math.sqrt(fan_in)))
         off += n_w
         if bias:
-            sb = np.float32(sigma_b)
-            for k in range(off, off + sizes[layer + 1]):
-                params[k] *= sb
+            _scale(params[off:off + sizes[layer + 1]], np.float32(sigma_b))
             off += sizes[layer + 1]
+
+
+@numba.njit(inline="always")
+def _scale(values, factor):
+    """``values *= factor`` in place (indices from 0, so the loop vectorizes)."""
+    for k in range(values.shape[0]):
+        values[k] *= factor
 
 
 @numba.njit(inline="always", fastmath=True)
@@ -91,85 +100,41 @@ def _tanh32(x):
     return x * p / q
 
 
-@numba.njit(inline="always", fastmath=True)
-def _s8(w, c, i):
-    """``sum_k w[k] * c[k][i]`` for eight weights and input rows, as a balanced tree."""
-    return ((w[0] * c[0][i] + w[1] * c[1][i]) + (w[2] * c[2][i] + w[3] * c[3][i])) + (
-        (w[4] * c[4][i] + w[5] * c[5][i]) + (w[6] * c[6][i] + w[7] * c[7][i])
-    )
+@numba.njit(inline="always")
+def _dense_layer(out, params, off, fan_in, fan_out, bias, cur, act):
+    """``out[j] = act(b[j] + sum_a W[a, j] * cur[a])`` for every unit j of one layer.
 
-
-@numba.njit(inline="always", fastmath=True)
-def _block_pass(row, bias_j, first, w, c, m, act):
-    """One pass over the inputs: ``row = act(start + sum_k w[k] * c[k])``.
-
-    ``start`` is ``bias_j`` on the first pass and ``row`` after it; ``act`` is
-    -1 on passes that are not the last.  Every case has its own loop, free of
-    branches and of reads through a second name for ``row``, so each vectorizes.
+    The weights W (fan_in x fan_out, row-major) start at ``params[off]`` and
+    the biases follow them.  Units are evaluated in tiles of at most
+    :data:`MAX_ROWS`, as evenly sized as possible.
     """
-    zero = np.float32(0.0)
-    if first:
-        if act < 0 or act == 2:
-            for i in range(m):
-                row[i] = bias_j + _s8(w, c, i)
-        elif act == 0:
-            for i in range(m):
-                row[i] = max(bias_j + _s8(w, c, i), zero)
-        else:
-            for i in range(m):
-                row[i] = _tanh32(bias_j + _s8(w, c, i))
-    else:
-        if act < 0 or act == 2:
-            for i in range(m):
-                row[i] += _s8(w, c, i)
-        elif act == 0:
-            for i in range(m):
-                row[i] = max(row[i] + _s8(w, c, i), zero)
-        else:
-            for i in range(m):
-                row[i] = _tanh32(row[i] + _s8(w, c, i))
+    b_off = off + fan_in * fan_out if bias else -1
+    n_tiles = (fan_out + MAX_ROWS - 1) // MAX_ROWS
+    j = 0
+    for t in range(n_tiles):
+        rows = (fan_out - j) // (n_tiles - t)
+        dense_tile(rows, out, j, params, off + j, fan_out, b_off + j if bias else -1,
+                   cur, fan_in, act == 0)
+        j += rows
+    if act == 1:
+        for r in range(fan_out):
+            row = out[r]
+            for i in range(row.shape[0]):
+                row[i] = _tanh32(row[i])
 
 
-@numba.njit(inline="always", fastmath=True)
-def _dense_row(row, params, off, stride, j, bias_j, cur, fan_in, m, act):
-    """``row[i] = act(bias_j + sum_a params[off + a * stride + j] * cur[a, i])``.
+@numba.njit(cache=True)
+def _forward_key(params, XP, sizes, bias, act, scratch, key, m):
+    """Evaluate one network on the first ``m`` inputs and pack the output bits into ``key``.
 
-    Eight input rows are summed per pass over the m inputs, the bias entering
-    in the first pass and the activation in the last, so a unit costs
-    ceil(fan_in / 8) passes.  A last, partial block gets zero weights (and
-    repeats a real row of ``cur``, whose values are finite).
+    ``XP`` is the transposed input matrix padded with zero columns to the
+    buffers' row length, and ``scratch`` the work array of :func:`_scratch`.
     """
-    zero = np.float32(0.0)
-    last = fan_in - 1
-    for a in range(0, fan_in, 8):
-        p = off + a * stride + j
-        w = (
-            params[p],
-            params[p + stride] if a + 1 <= last else zero,
-            params[p + 2 * stride] if a + 2 <= last else zero,
-            params[p + 3 * stride] if a + 3 <= last else zero,
-            params[p + 4 * stride] if a + 4 <= last else zero,
-            params[p + 5 * stride] if a + 5 <= last else zero,
-            params[p + 6 * stride] if a + 6 <= last else zero,
-            params[p + 7 * stride] if a + 7 <= last else zero,
-        )
-        c = (cur[a], cur[min(a + 1, last)], cur[min(a + 2, last)], cur[min(a + 3, last)],
-             cur[min(a + 4, last)], cur[min(a + 5, last)], cur[min(a + 6, last)], cur[min(a + 7, last)])
-        _block_pass(row, bias_j, a == 0, w, c, m, act if a + 8 > last else -1)
-
-
-@numba.njit(cache=True, fastmath=True)
-def _forward_key(params, XT, sizes, bias, act, scratch, key):
-    """Evaluate one network on every input and pack the output bits into ``key``.
-
-    ``scratch`` is a (2 * max_width + 1, m) float32 work array (see :func:`_scratch`).
-    """
-    m = XT.shape[1]
     width = (scratch.shape[0] - 1) // 2
     buf_a = scratch[:width]
     buf_b = scratch[width:2 * width]
-    z = scratch[2 * width]
-    cur = XT
+    z = scratch[2 * width:]
+    cur = XP
     nxt = buf_a
     parity = 0
     off = 0
@@ -177,22 +142,18 @@ def _forward_key(params, XT, sizes, bias, act, scratch, key):
     for layer in range(n_layers - 1):
         fan_in = sizes[layer]
         fan_out = sizes[layer + 1]
-        b_off = off + fan_in * fan_out
-        for j in range(fan_out):
-            bias_j = params[b_off + j] if bias else np.float32(0.0)
-            _dense_row(nxt[j], params, off, fan_out, j, bias_j, cur, fan_in, m, act)
-        off = b_off + (fan_out if bias else 0)
+        _dense_layer(nxt, params, off, fan_in, fan_out, bias, cur, act)
+        off += fan_in * fan_out + (fan_out if bias else 0)
         cur = nxt[:fan_out]
         parity ^= 1
         nxt = buf_b if parity else buf_a
-    fan_in = sizes[n_layers - 1]
-    b_out = params[off + fan_in] if bias else np.float32(0.0)
-    _dense_row(z, params, off, 1, 0, b_out, cur, fan_in, m, 2)
+    _dense_layer(z, params, off, sizes[n_layers - 1], 1, bias, cur, 2)
+    row = z[0]
     for w_idx in range(key.shape[0]):
         word = np.uint64(0)
         base = 64 * w_idx
         for b in range(min(64, m - base)):
-            word |= np.uint64(z[base + b] > np.float32(0.0)) << np.uint64(b)
+            word |= np.uint64(row[base + b] > np.float32(0.0)) << np.uint64(b)
         key[w_idx] = word
 
 
@@ -202,7 +163,22 @@ def _scratch(sizes, m):
     width = 1
     for layer in range(1, sizes.shape[0] - 1):
         width = max(width, sizes[layer])
-    return np.empty((2 * width + 1, m), dtype=np.float32)
+    return np.zeros((2 * width + 1, _padded(m)), dtype=np.float32)
+
+
+@numba.njit(cache=True)
+def _padded(m):
+    """:func:`padded_length` inside kernels."""
+    return (m + BLOCK - 1) // BLOCK * BLOCK
+
+
+@numba.njit(cache=True)
+def _pad_inputs(XT):
+    """``XT`` (d x m) with zero columns appended up to the buffers' row length."""
+    d, m = XT.shape
+    XP = np.zeros((d, _padded(m)), dtype=np.float32)
+    XP[:, :m] = XT
+    return XP
 
 
 @numba.njit(cache=True, parallel=True)
@@ -215,7 +191,8 @@ def draw_params(key0, key1, start, count, sizes, bias, law, sigma_w, sigma_b):
     out = np.empty((count, n_par), dtype=np.float32)
     for r in numba.prange(count):
         seed = stream_seed(key0, key1, start + r)
-        _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, out[r])
+        work = np.empty(normal_work_size(n_par), dtype=np.uint64)
+        _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, out[r], work)
     return out
 
 
@@ -227,10 +204,11 @@ def keys_from_params(params, XT, sizes, bias, act):
     n_w = (m + 63) // 64
     keys = np.empty((count, n_w), dtype=np.uint64)
     n_blocks = (count + _BLOCK - 1) // _BLOCK
+    XP = _pad_inputs(XT)
     for blk in numba.prange(n_blocks):
         scratch = _scratch(sizes, m)
         for r in range(blk * _BLOCK, min(count, (blk + 1) * _BLOCK)):
-            _forward_key(params[r], XT, sizes, bias, act, scratch, keys[r])
+            _forward_key(params[r], XP, sizes, bias, act, scratch, keys[r], m)
     return keys
 
 
@@ -246,11 +224,13 @@ def sample_keys(key0, key1, start, count, XT, sizes, bias, act, law, sigma_w, si
     keys = np.empty((count, n_w), dtype=np.uint64)
     n_par = param_count(sizes, bias)
     n_blocks = (count + _BLOCK - 1) // _BLOCK
+    XP = _pad_inputs(XT)
     for blk in numba.prange(n_blocks):
         params = np.empty(n_par, dtype=np.float32)
+        work = np.empty(normal_work_size(n_par), dtype=np.uint64)
         scratch = _scratch(sizes, m)
         for r in range(blk * _BLOCK, min(count, (blk + 1) * _BLOCK)):
             seed = stream_seed(key0, key1, start + r)
-            _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params)
-            _forward_key(params, XT, sizes, bias, act, scratch, keys[r])
+            _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params, work)
+            _forward_key(params, XP, sizes, bias, act, scratch, keys[r], m)
     return keys

@@ -19,7 +19,7 @@ from pysimbias import rng
 from reference import exact_normal_tail, reference_pack
 
 N = 10 ** 6
-ZIGGURAT_R = 3.442619855899  # base strip edge of the 128-layer ziggurat
+ZIGGURAT_R = rng._ZIG_R  # base strip edge of the ziggurat: beyond it, the exact tail
 SQRT3 = math.sqrt(3.0)
 
 
@@ -314,3 +314,30 @@ def test_sample_random_keys():
     np.testing.assert_array_equal(rng.sample_random_keys(k0, k1, 0, 1000, m), whole)
     bits = np.unpackbits(whole.view(np.uint8), axis=1, bitorder="little")[:, :m]
     assert abs(bits.mean() - 0.5) < 5 * 0.5 / math.sqrt(bits.size)
+
+
+@pytest.mark.parametrize("layers, r, v", [(128, 3.442619855899, 9.91256303526217e-3),
+                                          (256, 3.6541528853610088, 4.92867323399e-3)])
+def test_ziggurat_edge_matches_marsaglia_tsang(layers, r, v):
+    # The published constants of the 128- and 256-layer normal ziggurats.
+    got_r, got_v = rng._ziggurat_edge(layers)
+    assert got_r == pytest.approx(r, abs=1e-10)
+    assert got_v == pytest.approx(v, rel=1e-9)
+
+
+def test_ziggurat_tables_are_consistent():
+    # Layer scales grow towards the base strip, acceptance bounds stay within
+    # the magnitude range, and the top layer's density is the peak.
+    assert rng._WN[-1] * (1 << (31 - rng._LAYER_BITS)) == pytest.approx(rng._ZIG_R)
+    assert np.all(np.diff(rng._WN[1:]) > 0)
+    assert np.all((rng._KN[2:] > 0) & (rng._KN[2:] < (1 << (31 - rng._LAYER_BITS))))
+    assert rng._FN[0] == 1.0 and np.all(np.diff(rng._FN) < 0)
+
+
+def test_work_array_fill_equals_fill_normal():
+    for n in (1, 2, 7, 8, 9, 2001):
+        want = normals(seed_of(n), n)
+        out = np.empty(n, dtype=np.float32)
+        work = np.full(rng.normal_work_size(n), 0xFFFFFFFFFFFFFFFF, dtype=np.uint64)  # stale contents
+        rng.fill_normal_work(seed_of(n), out, 1.0, work)
+        np.testing.assert_array_equal(out, want)
