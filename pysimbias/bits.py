@@ -9,6 +9,8 @@ of the last word are always zero.
 import numba
 import numpy as np
 
+from .sorting_kernels import lexsort_rows
+
 __all__ = [
     "n_words",
     "pack_bits",
@@ -142,8 +144,9 @@ def text_sort_order(keys, counts=None):
     the bit-reversed words in order, so no strings are built.
     """
     keys = np.asarray(keys, dtype=np.uint64)
-    rev = text_order_words(keys)
-    sort_keys = [rev[:, w] for w in range(keys.shape[1] - 1, -1, -1)]
-    if counts is not None:
-        sort_keys.append(-np.asarray(counts, dtype=np.int64))
-    return np.lexsort(sort_keys)
+    if counts is None:
+        return lexsort_rows(text_order_words(keys))
+    words = np.empty((keys.shape[0], keys.shape[1] + 1), dtype=np.uint64)
+    words[:, 0] = ~np.asarray(counts, dtype=np.int64).astype(np.uint64)  # larger counts first
+    words[:, 1:] = text_order_words(keys)
+    return lexsort_rows(words)

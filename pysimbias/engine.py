@@ -15,6 +15,7 @@ most the chunk in flight.
 
 import contextlib
 import numbers
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -134,18 +135,29 @@ def count_functions(prior, samples, seed, progress=None, max_rows=None):
     """
     counter = KeyCounter(prior.n_words)
     done = 0
-    for k, count in chunk_plan(samples):
-        if max_rows is not None and counter.distinct + count > max_rows:
-            raise InvalidParameterError(
-                "memory",
-                f"after {done:,} samples the table holds {counter.distinct:,} distinct functions, as many as the "
-                f"memory budget allows; sample into a run directory (pysimbias.sample_to_directory or the "
-                f"'pysimbias sample' command), which spills to disk, or give a larger budget",
-            )
-        counter.add(prior.sample_chunk(chunk_key(seed, k), count))
-        done += count
-        if progress is not None:
-            progress(count)
+    with ThreadPoolExecutor(max_workers=1) as counting:
+        # Chunk k is counted (a kernel that releases the GIL) while chunk k + 1 is sampled.
+        pending = None
+        for k, count in chunk_plan(samples):
+            keys = prior.sample_chunk(chunk_key(seed, k), count)
+            if pending is not None:
+                pending.result()
+                done += pending.count
+                if progress is not None:
+                    progress(pending.count)
+            if max_rows is not None and counter.distinct + count > max_rows:
+                raise InvalidParameterError(
+                    "memory",
+                    f"after {done:,} samples the table holds {counter.distinct:,} distinct functions, as many as the "
+                    f"memory budget allows; sample into a run directory (pysimbias.sample_to_directory or the "
+                    f"'pysimbias sample' command), which spills to disk, or give a larger budget",
+                )
+            pending = counting.submit(counter.add, keys)
+            pending.count = count
+        if pending is not None:
+            pending.result()
+            if progress is not None:
+                progress(pending.count)
     return Histogram.from_counter(counter, prior.m)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .bits import keys_to_text, n_words, text_sort_order
-from .counting_kernels import insert_keys, rehash, table_items
+from .counting_kernels import empty_table, insert_keys, rehash, table_items
 from .merge import text_order
 
 __all__ = ["KeyCounter", "Histogram"]
@@ -24,7 +24,7 @@ class KeyCounter:
 
     def __init__(self, n_words, capacity=1 << 16):
         capacity = 1 << max(4, int(capacity - 1).bit_length())
-        self._table = np.zeros((capacity, int(n_words) + 1), dtype=np.uint64)
+        self._table = empty_table(capacity, int(n_words))
         self.distinct = 0
         self.total = 0
 

@@ -18,7 +18,7 @@ import numba
 import numpy as np
 
 from .rng import fill_normal_work, fill_uniform, normal_work_size, stream_seed
-from .vector_kernels import BLOCK, MAX_ROWS, dense_tile
+from .vector_kernels import MAX_ROWS, dense_tile, pack_positive, padded_length
 
 ACTIVATIONS = {"relu": 0, "tanh": 1, "linear": 2}
 LAWS = {"gaussian": 0, "uniform": 1}
@@ -54,7 +54,7 @@ def param_count(sizes, bias):
     return total
 
 
-@numba.njit(cache=True)
+@numba.njit(inline="always")
 def _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params, work):
     """Draw one network's parameters (scaled as DESIGN.md prescribes).
 
@@ -68,18 +68,19 @@ def _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params, work):
     for layer in range(sizes.shape[0] - 1):
         fan_in = sizes[layer]
         n_w = fan_in * sizes[layer + 1]
-        _scale(params[off:off + n_w], np.float32(sigma_w / math.sqrt(fan_in)))
+        _scale(params, off, n_w, np.float32(sigma_w / math.sqrt(fan_in)))
         off += n_w
         if bias:
-            _scale(params[off:off + sizes[layer + 1]], np.float32(sigma_b))
+            _scale(params, off, sizes[layer + 1], np.float32(sigma_b))
             off += sizes[layer + 1]
 
 
 @numba.njit(inline="always")
-def _scale(values, factor):
-    """``values *= factor`` in place (indices from 0, so the loop vectorizes)."""
-    for k in range(values.shape[0]):
-        values[k] *= factor
+def _scale(values, start, count, factor):
+    """``values[start:start + count] *= factor`` (unsigned indices, so the loop vectorizes)."""
+    start = np.uint64(start)
+    for k in range(np.uint64(count)):
+        values[start + k] *= factor
 
 
 @numba.njit(inline="always", fastmath=True)
@@ -101,8 +102,8 @@ def _tanh32(x):
 
 
 @numba.njit(inline="always")
-def _dense_layer(out, params, off, fan_in, fan_out, bias, cur, act):
-    """``out[j] = act(b[j] + sum_a W[a, j] * cur[a])`` for every unit j of one layer.
+def _dense_layer(out, out_row, params, off, fan_in, fan_out, bias, cur, cur_row, act):
+    """``out[out_row + j] = act(b[j] + sum_a W[a, j] * cur[cur_row + a])`` for every unit j.
 
     The weights W (fan_in x fan_out, row-major) start at ``params[off]`` and
     the biases follow them.  Units are evaluated in tiles of at most
@@ -113,72 +114,55 @@ def _dense_layer(out, params, off, fan_in, fan_out, bias, cur, act):
     j = 0
     for t in range(n_tiles):
         rows = (fan_out - j) // (n_tiles - t)
-        dense_tile(rows, out, j, params, off + j, fan_out, b_off + j if bias else -1,
-                   cur, fan_in, act == 0)
+        dense_tile(rows, out, out_row + j, params, off + j, fan_out, b_off + j if bias else -1,
+                   cur, cur_row, fan_in, act == 0)
         j += rows
     if act == 1:
-        for r in range(fan_out):
-            row = out[r]
-            for i in range(row.shape[0]):
-                row[i] = _tanh32(row[i])
+        for r in range(out_row, out_row + fan_out):
+            for i in range(out.shape[1]):
+                out[r, i] = _tanh32(out[r, i])
 
 
-@numba.njit(cache=True)
-def _forward_key(params, XP, sizes, bias, act, scratch, key, m):
-    """Evaluate one network on the first ``m`` inputs and pack the output bits into ``key``.
+@numba.njit(inline="always")
+def _forward_key(params, sizes, bias, act, scratch, keys, r, m):
+    """Evaluate one network on the first ``m`` inputs and pack its output bits into ``keys[r]``.
 
-    ``XP`` is the transposed input matrix padded with zero columns to the
-    buffers' row length, and ``scratch`` the work array of :func:`_scratch`.
+    ``scratch`` is the work array of :func:`_scratch`, whose first rows hold
+    the inputs.  Every layer reads and writes rows of that one array, so the
+    per-sample loop creates no array views.
     """
-    width = (scratch.shape[0] - 1) // 2
-    buf_a = scratch[:width]
-    buf_b = scratch[width:2 * width]
-    z = scratch[2 * width:]
-    cur = XP
-    nxt = buf_a
-    parity = 0
+    d = sizes[0]
+    width = (scratch.shape[0] - d - 1) // 2
     off = 0
     n_layers = sizes.shape[0] - 1
+    in_row = 0
+    out_row = d
     for layer in range(n_layers - 1):
         fan_in = sizes[layer]
         fan_out = sizes[layer + 1]
-        _dense_layer(nxt, params, off, fan_in, fan_out, bias, cur, act)
+        _dense_layer(scratch, out_row, params, off, fan_in, fan_out, bias, scratch, in_row, act)
         off += fan_in * fan_out + (fan_out if bias else 0)
-        cur = nxt[:fan_out]
-        parity ^= 1
-        nxt = buf_b if parity else buf_a
-    _dense_layer(z, params, off, sizes[n_layers - 1], 1, bias, cur, 2)
-    row = z[0]
-    for w_idx in range(key.shape[0]):
-        word = np.uint64(0)
-        base = 64 * w_idx
-        for b in range(min(64, m - base)):
-            word |= np.uint64(row[base + b] > np.float32(0.0)) << np.uint64(b)
-        key[w_idx] = word
+        in_row = out_row
+        out_row = d + width if out_row == d else d
+    z_row = d + 2 * width
+    _dense_layer(scratch, z_row, params, off, sizes[n_layers - 1], 1, bias, scratch, in_row, 2)
+    pack_positive(scratch, z_row, keys, r, m)
 
 
 @numba.njit(cache=True)
-def _scratch(sizes, m):
-    """Work array for :func:`_forward_key`: two layer buffers and the output row."""
+def _scratch(sizes, XT):
+    """Work array of :func:`_forward_key`, one per thread.
+
+    Rows: the d inputs (``XT``, padded with zero columns to whole key
+    words), two layer buffers of the largest hidden width, the output row.
+    """
+    d, m = XT.shape
     width = 1
     for layer in range(1, sizes.shape[0] - 1):
         width = max(width, sizes[layer])
-    return np.zeros((2 * width + 1, _padded(m)), dtype=np.float32)
-
-
-@numba.njit(cache=True)
-def _padded(m):
-    """:func:`padded_length` inside kernels."""
-    return (m + BLOCK - 1) // BLOCK * BLOCK
-
-
-@numba.njit(cache=True)
-def _pad_inputs(XT):
-    """``XT`` (d x m) with zero columns appended up to the buffers' row length."""
-    d, m = XT.shape
-    XP = np.zeros((d, _padded(m)), dtype=np.float32)
-    XP[:, :m] = XT
-    return XP
+    scratch = np.zeros((d + 2 * width + 1, padded_length(m)), dtype=np.float32)
+    scratch[:d, :m] = XT
+    return scratch
 
 
 @numba.njit(cache=True, parallel=True)
@@ -204,15 +188,16 @@ def keys_from_params(params, XT, sizes, bias, act):
     n_w = (m + 63) // 64
     keys = np.empty((count, n_w), dtype=np.uint64)
     n_blocks = (count + _BLOCK - 1) // _BLOCK
-    XP = _pad_inputs(XT)
     for blk in numba.prange(n_blocks):
-        scratch = _scratch(sizes, m)
+        scratch = _scratch(sizes, XT)
+        row = np.empty(params.shape[1], dtype=np.float32)
         for r in range(blk * _BLOCK, min(count, (blk + 1) * _BLOCK)):
-            _forward_key(params[r], XP, sizes, bias, act, scratch, keys[r], m)
+            row[:] = params[r]
+            _forward_key(row, sizes, bias, act, scratch, keys, r, m)
     return keys
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def sample_keys(key0, key1, start, count, XT, sizes, bias, act, law, sigma_w, sigma_b):
     """Draw networks ``start .. start+count-1`` of a chunk and return their packed functions.
 
@@ -224,13 +209,12 @@ def sample_keys(key0, key1, start, count, XT, sizes, bias, act, law, sigma_w, si
     keys = np.empty((count, n_w), dtype=np.uint64)
     n_par = param_count(sizes, bias)
     n_blocks = (count + _BLOCK - 1) // _BLOCK
-    XP = _pad_inputs(XT)
     for blk in numba.prange(n_blocks):
         params = np.empty(n_par, dtype=np.float32)
         work = np.empty(normal_work_size(n_par), dtype=np.uint64)
-        scratch = _scratch(sizes, m)
+        scratch = _scratch(sizes, XT)
         for r in range(blk * _BLOCK, min(count, (blk + 1) * _BLOCK)):
             seed = stream_seed(key0, key1, start + r)
             _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params, work)
-            _forward_key(params, XP, sizes, bias, act, scratch, keys[r], m)
+            _forward_key(params, sizes, bias, act, scratch, keys, r, m)
     return keys

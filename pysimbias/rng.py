@@ -166,17 +166,43 @@ def normal_work_size(n):
     return (n + 1) // 2 + (n + 7) // 8
 
 
-@numba.njit(cache=True)
+# Up to this many values a single scalar pass is faster than three vector passes.
+_SCALAR_FILL_MAX = 64
+
+
+@numba.njit(inline="always")
+def _fill_normal_scalar(seed, out, scale):
+    """:func:`fill_normal_work` in one scalar pass: the same values, for short fills."""
+    n = out.shape[0]
+    slow_seed = mix64(seed ^ _SLOW_SALT)
+    ctr = 0
+    for p in range((n + 1) >> 1):
+        u = _draw(seed, p)
+        for k in range(2 * p, min(2 * p + 2, n)):
+            hz, iz = _split(np.uint32(u & np.uint64(0xFFFFFFFF)))
+            u >>= np.uint64(32)
+            if abs(hz) < _KN32[iz]:
+                out[k] = np.float32(hz) * _WN32[iz] * scale
+            else:
+                x, ctr = _normal_slow(hz, iz, slow_seed, ctr)
+                out[k] = np.float32(x * scale)
+
+
+@numba.njit(inline="always")
 def fill_normal_work(seed, out, scale, work):
     """:func:`fill_normal` with a caller-owned uint64 work array (:func:`normal_work_size`).
 
     Three passes, the first two branch-free so that they vectorize: hash the
     draws, map every 32-bit half through the ziggurat's fast path (flagging
     the values it rejects), then resolve the flagged values in index order.
+    Short fills take one scalar pass with the same result.
     """
     seed = np.uint64(seed)
     scale = np.float32(scale)
     n = out.shape[0]
+    if n <= _SCALAR_FILL_MAX:
+        _fill_normal_scalar(seed, out, scale)
+        return
     n_draws = (n + 1) >> 1
     draws = work[:n_draws]
     for p in range(n_draws):

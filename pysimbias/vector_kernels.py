@@ -21,12 +21,13 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["BLOCK", "MAX_ROWS", "padded_length", "dense_tile"]
+__all__ = ["BLOCK", "MAX_ROWS", "padded_length", "dense_tile", "pack_positive"]
 
 LANES = 16
 VECTORS = 2
 BLOCK = LANES * VECTORS  # inputs per register block
 MAX_ROWS = 12  # output units per tile: 2 x 12 accumulators fit in 32 vector registers
+ROW_MULTIPLE = 64  # buffer rows hold whole key words (and so whole register blocks)
 
 _F32 = ir.FloatType()
 _I32 = ir.IntType(32)
@@ -34,16 +35,17 @@ _I64 = ir.IntType(64)
 _VEC = ir.VectorType(_F32, LANES)
 
 
+@numba.njit(cache=True)
 def padded_length(m):
-    """Row length of the layer buffers: m rounded up to whole register blocks."""
-    return -(-int(m) // BLOCK) * BLOCK
+    """Row length of the layer buffers: m rounded up to whole 64-bit key words."""
+    return (m + ROW_MULTIPLE - 1) // ROW_MULTIPLE * ROW_MULTIPLE
 
 
 def _tile_codegen(rows):
     """LLVM code generator of the micro-kernel for ``rows`` output units."""
 
     def codegen(context, builder, signature, args):
-        out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu = args
+        out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu = args
         t_out, _, t_par, _, _, _, t_h = signature.args[:7]
         out_ptr = context.make_array(t_out)(context, builder, out).data
         par_ptr = context.make_array(t_par)(context, builder, params).data
@@ -80,7 +82,7 @@ def _tile_codegen(rows):
                     builder.store(splat(b_val), acc[r][v])
             with cgutils.for_range(builder, fan_in) as inner:
                 k = inner.index
-                h_base = builder.add(builder.mul(k, row_len), col)
+                h_base = builder.add(builder.mul(builder.add(h_row, k), row_len), col)
                 h_vecs = [builder.load(vec_ptr(h_ptr, builder.add(h_base, i64(LANES * v))), align=4)
                           for v in range(VECTORS)]
                 w_base = builder.add(w_off, builder.mul(k, w_stride))
@@ -103,13 +105,13 @@ def _make_tile(rows):
     """The micro-kernel for ``rows`` output units, as a Numba intrinsic."""
 
     @intrinsic
-    def tile(typingctx, out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu):
+    def tile(typingctx, out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu):
         arrays_ok = all(isinstance(t, types.Array) and t.dtype == types.float32 and t.layout == "C"
                         for t in (out, params, h)) and out.ndim == 2 and h.ndim == 2
         if not arrays_ok:
             return None
         sig = types.void(out, types.int64, params, types.int64, types.int64, types.int64, h,
-                         types.int64, types.int64)
+                         types.int64, types.int64, types.int64)
         return sig, _tile_codegen(rows)
 
     return tile
@@ -120,41 +122,85 @@ _TILES = tuple(_make_tile(rows) for rows in range(1, MAX_ROWS + 1))
 
 
 @numba.njit(inline="always")
-def dense_tile(rows, out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu):
-    """``out[out_row + r, :] = act(b[r] + sum_a params[w_off + a * w_stride + r] * h[a, :])``.
+def dense_tile(rows, out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu):
+    """``out[out_row + r, :] = act(b[r] + sum_a params[w_off + a * w_stride + r] * h[h_row + a, :])``.
 
     For r < ``rows`` (1 .. :data:`MAX_ROWS`).  ``b[r]`` is ``params[b_off + r]``,
     or 0 when ``b_off`` < 0; act is ReLU when ``relu`` is non-zero, else the
     identity.  ``out`` and ``h`` are C-contiguous float32 arrays whose rows
-    have the same length, a multiple of :data:`BLOCK`.
+    have the same length, a multiple of :data:`BLOCK`.  Rows are addressed by
+    offsets rather than by array views, which would cost reference counting
+    in the per-sample loops.
     """
     out_row = np.int64(out_row)
+    h_row = np.int64(h_row)
     w_off = np.int64(w_off)
     w_stride = np.int64(w_stride)
     b_off = np.int64(b_off)
     fan_in = np.int64(fan_in)
     relu = np.int64(relu)
     if rows == 12:
-        _t12(out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu)
+        _t12(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
     elif rows == 11:
-        _t11(out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu)
+        _t11(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
     elif rows == 10:
-        _t10(out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu)
+        _t10(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
     elif rows == 9:
-        _t9(out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu)
+        _t9(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
     elif rows == 8:
-        _t8(out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu)
+        _t8(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
     elif rows == 7:
-        _t7(out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu)
+        _t7(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
     elif rows == 6:
-        _t6(out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu)
+        _t6(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
     elif rows == 5:
-        _t5(out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu)
+        _t5(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
     elif rows == 4:
-        _t4(out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu)
+        _t4(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
     elif rows == 3:
-        _t3(out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu)
+        _t3(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
     elif rows == 2:
-        _t2(out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu)
+        _t2(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
     else:
-        _t1(out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu)
+        _t1(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
+
+
+def _pack_codegen(context, builder, signature, args):
+    buf, row, keys, r = args
+    buf_arr = context.make_array(signature.args[0])(context, builder, buf)
+    key_arr = context.make_array(signature.args[2])(context, builder, keys)
+    n_words = builder.extract_value(key_arr.shape, 1)
+    row_base = builder.mul(row, builder.extract_value(buf_arr.shape, 1))
+    key_base = builder.mul(r, n_words)
+    zero_vec = ir.Constant(_VEC, [0.0] * LANES)
+    with cgutils.for_range(builder, n_words) as loop:
+        word = ir.Constant(_I64, 0)
+        for q in range(ROW_MULTIPLE // LANES):
+            index = builder.add(builder.mul(loop.index, ir.Constant(_I64, ROW_MULTIPLE)), ir.Constant(_I64, LANES * q))
+            ptr = builder.bitcast(builder.gep(buf_arr.data, [builder.add(row_base, index)]), _VEC.as_pointer())
+            positive = builder.fcmp_ordered(">", builder.load(ptr, align=4), zero_vec)
+            bits = builder.zext(builder.bitcast(positive, ir.IntType(LANES)), _I64)
+            word = builder.or_(word, builder.shl(bits, ir.Constant(_I64, LANES * q)))
+        builder.store(word, builder.gep(key_arr.data, [builder.add(key_base, loop.index)]))
+    return context.get_dummy_value()
+
+
+@intrinsic
+def _pack(typingctx, buf, row, keys, r):
+    if not (isinstance(buf, types.Array) and buf.dtype == types.float32 and buf.ndim == 2 and buf.layout == "C"
+            and isinstance(keys, types.Array) and keys.dtype == types.uint64 and keys.ndim == 2
+            and keys.layout == "C"):
+        return None
+    return types.void(buf, types.int64, keys, types.int64), _pack_codegen
+
+
+@numba.njit(inline="always")
+def pack_positive(buf, row, keys, r, m):
+    """``keys[r]`` = the packed bits ``buf[row, i] > 0`` for i < m (little-endian words, DESIGN.md).
+
+    ``buf``'s rows hold at least 64 * keys.shape[1] values; bits from m on are cleared.
+    """
+    _pack(buf, np.int64(row), keys, np.int64(r))
+    rem = m & 63
+    if rem:
+        keys[r, keys.shape[1] - 1] &= (np.uint64(1) << np.uint64(rem)) - np.uint64(1)

@@ -13,21 +13,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pysimbias.vector_kernels import BLOCK, MAX_ROWS, dense_tile, padded_length
+from pysimbias.vector_kernels import BLOCK, MAX_ROWS, dense_tile, pack_positive, padded_length
+from reference import reference_pack
 
 EPS32 = np.finfo(np.float32).eps
 
 
 @numba.njit
-def _run_tile(rows, out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu):
-    dense_tile(rows, out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu)
+def _run_tile(rows, out, out_row, params, w_off, w_stride, b_off, h, fan_in, relu, h_row=0):
+    dense_tile(rows, out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
 
 
-def reference_tile(rows, params, w_off, w_stride, b_off, h, fan_in, relu):
+def reference_tile(rows, params, w_off, w_stride, b_off, h, h_row, fan_in, relu):
     """The same layer in float64: values and an error bound for float32 FMA sums."""
     idx = w_off + np.arange(fan_in)[:, None] * w_stride + np.arange(rows)[None, :]
     W = params[idx].astype(np.float64)  # fan_in x rows
-    H = h[:fan_in].astype(np.float64)
+    H = h[h_row:h_row + fan_in].astype(np.float64)
     b = params[b_off:b_off + rows].astype(np.float64) if b_off >= 0 else np.zeros(rows)
     z = W.T @ H + b[:, None]
     bound = (fan_in + 2) * EPS32 * (np.abs(W).T @ np.abs(H) + np.abs(b)[:, None])
@@ -42,11 +43,12 @@ def check_tile(rows, fan_in, n_blocks, bias, relu, seed):
     n_par = w_off + fan_in * w_stride + rows + 3
     params = rng.standard_normal(n_par).astype(np.float32)
     b_off = n_par - rows - 1 if bias else -1
-    h = rng.standard_normal((fan_in + 2, row_len)).astype(np.float32)
+    h_row = int(rng.integers(0, 3))
+    h = rng.standard_normal((h_row + fan_in + 2, row_len)).astype(np.float32)
     out_row = int(rng.integers(0, 3))
     out = np.full((out_row + rows + 2, row_len), np.nan, dtype=np.float32)
-    _run_tile(rows, out, out_row, params, w_off, w_stride, b_off, h, fan_in, int(relu))
-    want, bound = reference_tile(rows, params, w_off, w_stride, b_off, h, fan_in, relu)
+    _run_tile(rows, out, out_row, params, w_off, w_stride, b_off, h, fan_in, int(relu), h_row)
+    want, bound = reference_tile(rows, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
     got = out[out_row:out_row + rows].astype(np.float64)
     assert np.all(np.abs(got - want) <= bound + 1e-30)
     # Rows outside the tile are untouched.
@@ -84,6 +86,26 @@ def test_sums_in_fan_in_order_with_fma():
     assert out[0, 0] == np.float32(2.0 ** -24)
 
 
-@pytest.mark.parametrize("m, want", [(1, 32), (32, 32), (33, 64), (128, 128), (1000, 1024)])
+@pytest.mark.parametrize("m, want", [(1, 64), (32, 64), (64, 64), (65, 128), (128, 128), (1000, 1024)])
 def test_padded_length(m, want):
     assert padded_length(m) == want
+
+
+@numba.njit
+def _run_pack(buf, row, keys, r, m):
+    pack_positive(buf, row, keys, r, m)
+
+
+@pytest.mark.parametrize("m", [1, 5, 63, 64, 65, 128, 200, 256])
+def test_pack_positive_matches_reference(m):
+    rng = np.random.default_rng(m)
+    n_words = -(-m // 64)
+    for _ in range(20):
+        buf = rng.standard_normal((3, padded_length(m))).astype(np.float32)
+        buf[rng.random(buf.shape) < 0.1] = 0.0
+        buf[rng.random(buf.shape) < 0.05] = -0.0
+        buf[rng.random(buf.shape) < 0.05] = np.nan
+        keys = np.full((4, n_words), 0xFFFFFFFFFFFFFFFF, dtype=np.uint64)
+        _run_pack(buf, 1, keys, 2, m)
+        np.testing.assert_array_equal(keys[2], reference_pack(buf[1, :m] > 0))
+        assert np.all(keys[[0, 1, 3]] == 0xFFFFFFFFFFFFFFFF)

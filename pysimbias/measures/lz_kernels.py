@@ -77,8 +77,12 @@ def _reverse_into(row, m, out):
 
 @numba.njit(cache=True, inline="always")
 def _flip_mask(bit):
-    """All ones if bit == 0, else zero: ``word ^ mask`` marks where bit sits."""
-    return _ALL if bit == 0 else np.uint64(0)
+    """All ones if bit == 0, else zero: ``word ^ mask`` marks where bit sits.
+
+    Computed as ``bit - 1`` (wrapping), without a branch: the bits of a
+    string are as unpredictable as the string.
+    """
+    return bit - _ONE
 
 
 @numba.njit(cache=True)
@@ -130,9 +134,8 @@ def _lz76_words(s, m, ends):
 @numba.njit(cache=True, inline="always")
 def _bit2(s0, s1, i):
     """Bit i (< 128) of the two-word string (s0, s1)."""
-    if i < 64:
-        return (s0 >> np.uint64(i)) & _ONE
-    return (s1 >> np.uint64(i - 64)) & _ONE
+    word = s1 if i >= 64 else s0
+    return (word >> np.uint64(i & 63)) & _ONE
 
 
 @numba.njit(cache=True)
