@@ -317,3 +317,12 @@ def test_context_validation():
         MeasureContext(m=0, n=None)
     with pytest.raises(InvalidParameterError):
         MeasureContext(m=4, n=-1)
+
+
+@pytest.mark.parametrize("m", [64, 100, 128])
+def test_lockstep_lz76_across_many_blocks(m):
+    # m <= 128 runs many strings in lockstep, 512 per work item: a batch
+    # spanning several items (the last one partial) with mixed densities.
+    rng = np.random.default_rng(m)
+    texts = [t for p in (0.5, 0.05, 0.95) for t in random_texts(rng, 450, m, p)]
+    check_against_oracles(texts, use_reference=False)

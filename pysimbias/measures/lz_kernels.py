@@ -131,39 +131,49 @@ def _lz76_words(s, m, ends):
     return phrases
 
 
-@numba.njit(cache=True, inline="always")
-def _bit2(s0, s1, i):
-    """Bit i (< 128) of the two-word string (s0, s1)."""
-    word = s1 if i >= 64 else s0
-    return (word >> np.uint64(i & 63)) & _ONE
-
-
 @numba.njit(cache=True)
-def _lz76_two(s0, s1, m):
-    """:func:`_lz76_words` for m <= 128, with the bit sets held in registers."""
-    phrases = 1
-    l = 1
-    while l < m:
-        flip = _flip_mask(_bit2(s0, s1, l))
-        if l < 64:
-            e0 = (s0 ^ flip) & ((_ONE << np.uint64(l)) - _ONE)
-            e1 = np.uint64(0)
-        else:
-            e0 = s0 ^ flip
-            e1 = (s1 ^ flip) & ((_ONE << np.uint64(l - 64)) - _ONE)
-        alive = e0 | e1
-        k = 0
-        while alive != 0:
-            k += 1
-            if l + k >= m:
-                break
-            flip = _flip_mask(_bit2(s0, s1, l + k))
-            e1 = ((e1 << _ONE) | (e0 >> np.uint64(63))) & (s1 ^ flip)
-            e0 = (e0 << _ONE) & (s0 ^ flip)
-            alive = e0 | e1
-        phrases += 1
-        l += k + 1
-    return phrases
+def _lz76_lanes(s0, s1, m, phrases, match0, match1, extending):
+    """:func:`_lz76_words` for many strings of m <= 128 bits at once, in lockstep.
+
+    The parse is restated as m - 1 steps, one per symbol i = 1 .. m-1, the
+    same for every string: a step either starts a phrase at i (the matches
+    are the earlier positions holding s[i]) or extends the current one (the
+    match ends shift by one and keep those holding s[i]); a step that leaves
+    no match ends the phrase at i.  Every step is branch-free, so the loop
+    over strings (lanes) vectorizes.  ``s0``/``s1`` hold each string's low
+    and high word; the other arrays are per-lane scratch of the same length,
+    and ``phrases`` receives the counts.
+    """
+    n = s0.shape[0]
+    for b in range(n):
+        phrases[b] = 1
+        match0[b] = 0
+        match1[b] = 0
+        extending[b] = 0
+    for i in range(1, m):
+        high = i >= 64
+        shift = np.uint64(i & 63)
+        below = (_ONE << shift) - _ONE
+        mask0 = _ALL if high else below
+        mask1 = below if high else np.uint64(0)
+        for b in range(n):
+            a0 = s0[b]
+            a1 = s1[b]
+            flip = _flip_mask(((a1 if high else a0) >> shift) & _ONE)
+            x0 = a0 ^ flip
+            x1 = a1 ^ flip
+            e0 = match0[b]
+            e1 = match1[b]
+            ext = extending[b]
+            n0 = (((e0 << _ONE) & x0) & ext) | ((x0 & mask0) & ~ext)
+            n1 = ((((e1 << _ONE) | (e0 >> np.uint64(63))) & x1) & ext) | ((x1 & mask1) & ~ext)
+            alive = np.uint64((n0 | n1) != 0)
+            phrases[b] += np.int64(_ONE - alive)
+            extending[b] = np.uint64(0) - alive
+            match0[b] = n0
+            match1[b] = n1
+    for b in range(n):
+        phrases[b] += np.int64(extending[b] != 0)  # a last phrase that runs to the end
 
 
 @numba.njit(cache=True, parallel=True)
@@ -215,18 +225,27 @@ def lz76(keys, m, reverse):
     n_w = keys.shape[1]
     out = np.empty(n, dtype=np.int64)
     for b in numba.prange((n + _BLOCK - 1) // _BLOCK):
+        lo = b * _BLOCK
+        hi = min(n, lo + _BLOCK)
         s = np.empty(n_w, dtype=np.uint64)
-        ends = np.empty(n_w, dtype=np.uint64)
-        for r in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
-            if reverse:
-                _reverse_into(keys[r], m, s)
-            else:
-                s[:] = keys[r]
-            if n_w == 1:
-                out[r] = _lz76_two(s[0], np.uint64(0), m)
-            elif n_w == 2:
-                out[r] = _lz76_two(s[0], s[1], m)
-            else:
+        if n_w <= 2:
+            lanes = np.zeros((6, hi - lo), dtype=np.uint64)
+            for r in range(lo, hi):
+                if reverse:
+                    _reverse_into(keys[r], m, s)
+                else:
+                    s[:] = keys[r]
+                lanes[0, r - lo] = s[0]
+                if n_w == 2:
+                    lanes[1, r - lo] = s[1]
+            _lz76_lanes(lanes[0], lanes[1], m, out[lo:hi], lanes[2], lanes[3], lanes[4])
+        else:
+            ends = np.empty(n_w, dtype=np.uint64)
+            for r in range(lo, hi):
+                if reverse:
+                    _reverse_into(keys[r], m, s)
+                else:
+                    s[:] = keys[r]
                 out[r] = _lz76_words(s, m, ends)
     return out
 
