@@ -1,16 +1,25 @@
 """Perceptron with bias on {0,1}^7: sample + pack + count, against plain batched NumPy.
 
+Besides the whole pipeline (``count_functions``: sample, pack, count exactly,
+and order the distinct functions canonically), prints its parts measured on
+their own: the sampling kernel, exact counting of the same keys, and the
+canonical ordering, so the limiting part is visible.
+
 Run: ``python benchmarks/bench_perceptron.py [--samples N] [--n 7]``
 """
 
 import argparse
+import time
 
 from bench_mlp import numpy_pipeline
 from common import best_time, machine_line, report
+from pysimbias.bits import text_sort_order
 from pysimbias.config import SampleConfig
 from pysimbias.encodings import make_encoding
-from pysimbias.engine import count_functions
+from pysimbias.engine import chunk_plan, count_functions
+from pysimbias.histogram import KeyCounter
 from pysimbias.priors import make_prior
+from pysimbias.rng import chunk_key
 
 
 def main():
@@ -26,6 +35,25 @@ def main():
     ours = samples / best_time(lambda: count_functions(prior, samples, 0), repeat=2)
     theirs = numpy_samples / best_time(lambda: numpy_pipeline(args.n, (), numpy_samples, batch=1 << 16), repeat=2)
     report(f"perceptron n={args.n} sample+pack+count", ours, "samples/s", theirs)
+
+    chunks = []
+    start = time.perf_counter()
+    for k, count in chunk_plan(samples):
+        chunks.append(prior.sample_chunk(chunk_key(0, k), count))
+    sampling = time.perf_counter() - start
+    counter = KeyCounter(prior.n_words)
+    start = time.perf_counter()
+    for keys in chunks:
+        counter.add(keys)
+    counting = time.perf_counter() - start
+    keys, counts = counter.items()
+    start = time.perf_counter()
+    text_sort_order(keys, counts)
+    ordering = time.perf_counter() - start
+    print(f"  parts: sampling kernel {samples / sampling:,.0f} samples/s; exact counting "
+          f"{samples / counting:,.0f} keys/s ({counter.distinct:,} distinct, "
+          f"{counter.distinct / samples:.0%} of the samples); canonical order of the distinct "
+          f"functions {ordering:.2f} s")
 
 
 if __name__ == "__main__":

@@ -41,128 +41,99 @@ def padded_length(m):
     return (m + ROW_MULTIPLE - 1) // ROW_MULTIPLE * ROW_MULTIPLE
 
 
-def _tile_codegen(rows):
-    """LLVM code generator of the micro-kernel for ``rows`` output units."""
+def _emit_tile(context, builder, signature, args, rows):
+    """Emit the micro-kernel for ``rows`` output units at the builder's position."""
+    out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu = args
+    t_out, _, t_par, _, _, _, t_h = signature.args[:7]
+    out_ptr = context.make_array(t_out)(context, builder, out).data
+    par_ptr = context.make_array(t_par)(context, builder, params).data
+    h_arr = context.make_array(t_h)(context, builder, h)
+    h_ptr = h_arr.data
+    row_len = builder.extract_value(h_arr.shape, 1)
+    fma = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(_VEC, [_VEC, _VEC, _VEC]), "llvm.fma.v16f32")
+    vmax = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(_VEC, [_VEC, _VEC]), "llvm.maxnum.v16f32")
+    undef = ir.Constant(_VEC, ir.Undefined)
+    zero_vec = ir.Constant(_VEC, [0.0] * LANES)
+    splat_mask = ir.Constant(ir.VectorType(_I32, LANES), [0] * LANES)
 
-    def codegen(context, builder, signature, args):
-        out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu = args
-        t_out, _, t_par, _, _, _, t_h = signature.args[:7]
-        out_ptr = context.make_array(t_out)(context, builder, out).data
-        par_ptr = context.make_array(t_par)(context, builder, params).data
-        h_arr = context.make_array(t_h)(context, builder, h)
-        h_ptr = h_arr.data
-        row_len = builder.extract_value(h_arr.shape, 1)
-        fma = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(_VEC, [_VEC, _VEC, _VEC]), "llvm.fma.v16f32")
-        vmax = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(_VEC, [_VEC, _VEC]), "llvm.maxnum.v16f32")
-        undef = ir.Constant(_VEC, ir.Undefined)
-        zero_vec = ir.Constant(_VEC, [0.0] * LANES)
-        splat_mask = ir.Constant(ir.VectorType(_I32, LANES), [0] * LANES)
+    def i64(x):
+        return ir.Constant(_I64, x)
 
-        def i64(x):
-            return ir.Constant(_I64, x)
+    def splat(x):
+        return builder.shuffle_vector(builder.insert_element(undef, x, ir.Constant(_I32, 0)), undef, splat_mask)
 
-        def splat(x):
-            return builder.shuffle_vector(builder.insert_element(undef, x, ir.Constant(_I32, 0)), undef, splat_mask)
+    def vec_ptr(ptr, index):
+        return builder.bitcast(builder.gep(ptr, [index]), _VEC.as_pointer())
 
-        def vec_ptr(ptr, index):
-            return builder.bitcast(builder.gep(ptr, [index]), _VEC.as_pointer())
-
-        acc = [[cgutils.alloca_once(builder, _VEC) for _ in range(VECTORS)] for _ in range(rows)]
-        has_bias = builder.icmp_signed(">=", b_off, i64(0))
-        is_relu = builder.icmp_signed("!=", relu, i64(0))
-        n_blocks = builder.udiv(row_len, i64(BLOCK))
-        with cgutils.for_range(builder, n_blocks) as block:
-            col = builder.mul(block.index, i64(BLOCK))
+    acc = [[cgutils.alloca_once(builder, _VEC) for _ in range(VECTORS)] for _ in range(rows)]
+    has_bias = builder.icmp_signed(">=", b_off, i64(0))
+    is_relu = builder.icmp_signed("!=", relu, i64(0))
+    n_blocks = builder.udiv(row_len, i64(BLOCK))
+    with cgutils.for_range(builder, n_blocks) as block:
+        col = builder.mul(block.index, i64(BLOCK))
+        for r in range(rows):
+            b_index = builder.select(has_bias, builder.add(b_off, i64(r)), i64(0))
+            b_val = builder.select(has_bias, builder.load(builder.gep(par_ptr, [b_index])), ir.Constant(_F32, 0.0))
+            for v in range(VECTORS):
+                builder.store(splat(b_val), acc[r][v])
+        with cgutils.for_range(builder, fan_in) as inner:
+            k = inner.index
+            h_base = builder.add(builder.mul(builder.add(h_row, k), row_len), col)
+            h_vecs = [builder.load(vec_ptr(h_ptr, builder.add(h_base, i64(LANES * v))), align=4)
+                      for v in range(VECTORS)]
+            w_base = builder.add(w_off, builder.mul(k, w_stride))
             for r in range(rows):
-                b_index = builder.select(has_bias, builder.add(b_off, i64(r)), i64(0))
-                b_val = builder.select(has_bias, builder.load(builder.gep(par_ptr, [b_index])), ir.Constant(_F32, 0.0))
+                w = splat(builder.load(builder.gep(par_ptr, [builder.add(w_base, i64(r))])))
                 for v in range(VECTORS):
-                    builder.store(splat(b_val), acc[r][v])
-            with cgutils.for_range(builder, fan_in) as inner:
-                k = inner.index
-                h_base = builder.add(builder.mul(builder.add(h_row, k), row_len), col)
-                h_vecs = [builder.load(vec_ptr(h_ptr, builder.add(h_base, i64(LANES * v))), align=4)
-                          for v in range(VECTORS)]
-                w_base = builder.add(w_off, builder.mul(k, w_stride))
-                for r in range(rows):
-                    w = splat(builder.load(builder.gep(par_ptr, [builder.add(w_base, i64(r))])))
-                    for v in range(VECTORS):
-                        builder.store(builder.call(fma, [w, h_vecs[v], builder.load(acc[r][v])]), acc[r][v])
-            for r in range(rows):
-                o_base = builder.add(builder.mul(builder.add(out_row, i64(r)), row_len), col)
-                for v in range(VECTORS):
-                    value = builder.load(acc[r][v])
-                    value = builder.select(is_relu, builder.call(vmax, [value, zero_vec]), value)
-                    builder.store(value, vec_ptr(out_ptr, builder.add(o_base, i64(LANES * v))), align=4)
-        return context.get_dummy_value()
-
-    return codegen
+                    builder.store(builder.call(fma, [w, h_vecs[v], builder.load(acc[r][v])]), acc[r][v])
+        for r in range(rows):
+            o_base = builder.add(builder.mul(builder.add(out_row, i64(r)), row_len), col)
+            for v in range(VECTORS):
+                value = builder.load(acc[r][v])
+                value = builder.select(is_relu, builder.call(vmax, [value, zero_vec]), value)
+                builder.store(value, vec_ptr(out_ptr, builder.add(o_base, i64(LANES * v))), align=4)
 
 
-def _make_tile(rows):
-    """The micro-kernel for ``rows`` output units, as a Numba intrinsic."""
+def _tile_codegen(context, builder, signature, args):
+    """A switch on the tile height, each case the micro-kernel for that many units."""
+    rows = args[0]
+    done = builder.append_basic_block("tile_done")
+    switch = builder.switch(rows, done)
+    for height in range(1, MAX_ROWS + 1):
+        case = builder.append_basic_block(f"tile_{height}")
+        switch.add_case(ir.Constant(_I64, height), case)
+        builder.position_at_end(case)
+        _emit_tile(context, builder, signature.replace(args=signature.args[1:]), args[1:], height)
+        builder.branch(done)
+    builder.position_at_end(done)
+    return context.get_dummy_value()
 
-    @intrinsic
-    def tile(typingctx, out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu):
-        arrays_ok = all(isinstance(t, types.Array) and t.dtype == types.float32 and t.layout == "C"
-                        for t in (out, params, h)) and out.ndim == 2 and h.ndim == 2
-        if not arrays_ok:
-            return None
-        sig = types.void(out, types.int64, params, types.int64, types.int64, types.int64, h,
-                         types.int64, types.int64, types.int64)
-        return sig, _tile_codegen(rows)
 
-    return tile
-
-
-_TILES = tuple(_make_tile(rows) for rows in range(1, MAX_ROWS + 1))
-(_t1, _t2, _t3, _t4, _t5, _t6, _t7, _t8, _t9, _t10, _t11, _t12) = _TILES
+@intrinsic
+def _tile(typingctx, rows, out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu):
+    arrays_ok = all(isinstance(t, types.Array) and t.dtype == types.float32 and t.layout == "C"
+                    for t in (out, params, h)) and out.ndim == 2 and h.ndim == 2
+    if not arrays_ok:
+        return None
+    i64 = types.int64
+    return types.void(i64, out, i64, params, i64, i64, i64, h, i64, i64, i64), _tile_codegen
 
 
 @numba.njit(inline="always")
 def dense_tile(rows, out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu):
     """``out[out_row + r, :] = act(b[r] + sum_a params[w_off + a * w_stride + r] * h[h_row + a, :])``.
 
-    For r < ``rows`` (1 .. :data:`MAX_ROWS`).  ``b[r]`` is ``params[b_off + r]``,
-    or 0 when ``b_off`` < 0; act is ReLU when ``relu`` is non-zero, else the
-    identity.  ``out`` and ``h`` are C-contiguous float32 arrays whose rows
-    have the same length, a multiple of :data:`BLOCK`.  Rows are addressed by
-    offsets rather than by array views, which would cost reference counting
-    in the per-sample loops.
+    For r < ``rows`` (1 .. :data:`MAX_ROWS`; other heights do nothing).
+    ``b[r]`` is ``params[b_off + r]``, or 0 when ``b_off`` < 0; act is ReLU
+    when ``relu`` is non-zero, else the identity.  ``out`` and ``h`` are
+    C-contiguous float32 arrays whose rows have the same length, a multiple
+    of :data:`BLOCK`.  Rows are addressed by offsets rather than by array
+    views, which would cost reference counting in the per-sample loops.
     """
-    out_row = np.int64(out_row)
-    h_row = np.int64(h_row)
-    w_off = np.int64(w_off)
-    w_stride = np.int64(w_stride)
-    b_off = np.int64(b_off)
-    fan_in = np.int64(fan_in)
-    relu = np.int64(relu)
-    if rows == 12:
-        _t12(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
-    elif rows == 11:
-        _t11(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
-    elif rows == 10:
-        _t10(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
-    elif rows == 9:
-        _t9(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
-    elif rows == 8:
-        _t8(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
-    elif rows == 7:
-        _t7(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
-    elif rows == 6:
-        _t6(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
-    elif rows == 5:
-        _t5(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
-    elif rows == 4:
-        _t4(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
-    elif rows == 3:
-        _t3(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
-    elif rows == 2:
-        _t2(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
-    else:
-        _t1(out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu)
+    _tile(np.int64(rows), out, np.int64(out_row), params, np.int64(w_off), np.int64(w_stride),
+          np.int64(b_off), h, np.int64(h_row), np.int64(fan_in), np.int64(relu))
 
 
 def _pack_codegen(context, builder, signature, args):

@@ -8,7 +8,8 @@ the words.
 
 - :func:`count_ones` -- number of 1s.
 - :func:`lz76` -- Lempel–Ziv (1976) phrase count in the Kaspar–Schuster
-  formulation, equal to ``antropy.lziv_complexity(s, normalize=False)``.
+  formulation, equal to ``antropy.lziv_complexity(s, normalize=False)``;
+  strings of up to 128 bits are parsed many at once, in lockstep.
 - :func:`lz78` -- the distinct-phrase count of the ``lempel-ziv-complexity``
   package (an LZ78 parse whose unfinished last phrase is not counted).
 """
