@@ -9,8 +9,6 @@ of the last word are always zero.
 import numba
 import numpy as np
 
-from .sorting_kernels import lexsort_rows
-
 __all__ = [
     "n_words",
     "pack_bits",
@@ -107,20 +105,33 @@ def text_to_keys(texts):
     return pack_bits(chars == ord("1")), m
 
 
+@numba.njit(inline="always")
+def _swap(x, shift, mask):
+    """Swap the bit groups selected by mask with those shift positions above."""
+    s = np.uint64(shift)
+    k = np.uint64(mask)
+    return ((x >> s) & k) | ((x & k) << s)
+
+
+@numba.njit(inline="always")
+def reverse64(x):
+    """Reverse the bit order of one uint64 (bit 0 becomes bit 63)."""
+    x = _swap(x, 1, 0x5555555555555555)
+    x = _swap(x, 2, 0x3333333333333333)
+    x = _swap(x, 4, 0x0F0F0F0F0F0F0F0F)
+    x = _swap(x, 8, 0x00FF00FF00FF00FF)
+    x = _swap(x, 16, 0x0000FFFF0000FFFF)
+    return _swap(x, 32, 0x00000000FFFFFFFF)
+
+
+@numba.njit(cache=True)
 def _reverse_bits64(words):
-    """Reverse the bit order of every uint64 (bit 0 becomes bit 63)."""
-    x = np.array(words, dtype=np.uint64, copy=True)
-    for shift, mask in (
-        (1, 0x5555555555555555),
-        (2, 0x3333333333333333),
-        (4, 0x0F0F0F0F0F0F0F0F),
-        (8, 0x00FF00FF00FF00FF),
-        (16, 0x0000FFFF0000FFFF),
-        (32, 0x00000000FFFFFFFF),
-    ):
-        s, k = np.uint64(shift), np.uint64(mask)
-        x = ((x >> s) & k) | ((x & k) << s)
-    return x
+    """Reverse the bit order of every uint64 of a 2-d array."""
+    out = np.empty_like(words)
+    for r in range(words.shape[0]):
+        for w in range(words.shape[1]):
+            out[r, w] = reverse64(words[r, w])
+    return out
 
 
 def text_order_words(keys):
@@ -134,7 +145,8 @@ def text_order_words(keys):
     -------
     words : ndarray of uint64, shape (n, W)
     """
-    return _reverse_bits64(np.asarray(keys, dtype=np.uint64))
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
+    return _reverse_bits64(keys.reshape(-1, 1)).reshape(keys.shape)
 
 
 def text_sort_order(keys, counts=None):
@@ -144,9 +156,8 @@ def text_sort_order(keys, counts=None):
     the bit-reversed words in order, so no strings are built.
     """
     keys = np.asarray(keys, dtype=np.uint64)
-    if counts is None:
-        return lexsort_rows(text_order_words(keys))
-    words = np.empty((keys.shape[0], keys.shape[1] + 1), dtype=np.uint64)
-    words[:, 0] = ~np.asarray(counts, dtype=np.int64).astype(np.uint64)  # larger counts first
-    words[:, 1:] = text_order_words(keys)
-    return lexsort_rows(words)
+    rev = text_order_words(keys)
+    sort_keys = [rev[:, w] for w in range(keys.shape[1] - 1, -1, -1)]
+    if counts is not None:
+        sort_keys.append(-np.asarray(counts, dtype=np.int64))
+    return np.lexsort(sort_keys)

@@ -17,6 +17,8 @@ the words.
 import numba
 import numpy as np
 
+from ..bits import reverse64
+
 __all__ = ["count_ones", "lz76", "lz78"]
 
 # Rows per parallel work item (scratch buffers are allocated once per item).
@@ -36,25 +38,6 @@ def _popcount64(x):
 
 
 @numba.njit(cache=True, inline="always")
-def _swap(x, shift, mask):
-    """Swap the bit groups selected by mask with those shift positions above."""
-    s = np.uint64(shift)
-    k = np.uint64(mask)
-    return ((x >> s) & k) | ((x & k) << s)
-
-
-@numba.njit(cache=True, inline="always")
-def _reverse64(x):
-    """Reverse the bit order of one uint64 (bit 0 becomes bit 63)."""
-    x = _swap(x, 1, 0x5555555555555555)
-    x = _swap(x, 2, 0x3333333333333333)
-    x = _swap(x, 4, 0x0F0F0F0F0F0F0F0F)
-    x = _swap(x, 8, 0x00FF00FF00FF00FF)
-    x = _swap(x, 16, 0x0000FFFF0000FFFF)
-    return _swap(x, 32, 0x00000000FFFFFFFF)
-
-
-@numba.njit(cache=True, inline="always")
 def _bit(words, i):
     """Bit i of a packed function, as uint64 0 or 1."""
     return (words[i >> 6] >> np.uint64(i & 63)) & _ONE
@@ -65,7 +48,7 @@ def _reverse_into(row, m, out):
     """Write the packed reversal of an m-bit function (bit i <- bit m-1-i) into out."""
     n_w = row.shape[0]
     for w in range(n_w):
-        out[w] = _reverse64(row[n_w - 1 - w])
+        out[w] = reverse64(row[n_w - 1 - w])
     shift = 64 * n_w - m  # reversed string = (all W words reversed) >> shift
     if shift == 0:
         return
