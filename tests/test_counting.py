@@ -88,3 +88,27 @@ def test_histogram_canonical_order_matches_np_unique(n_words):
     texts = hist.texts()
     expected = sorted(zip(-hist.counts, texts))
     assert [t for _, t in expected] == list(texts)
+
+
+def test_large_batches_with_prefetching_and_growth_match_np_unique():
+    # Batches far longer than the prefetch distance, into a table that has
+    # to grow (and be rehashed in slot order) several times.
+    rng = np.random.default_rng(11)
+    keys = rng.integers(0, 2**64, size=(150_000, 2), dtype=np.uint64)
+    keys[::3] = keys[0]  # one very common key among many rare ones
+    keys[1::7, 1] = 5
+    counter = KeyCounter(2, capacity=16)
+    for part in np.array_split(keys, 4):
+        counter.add(part)
+    got_keys, got_counts = counter.sorted_items()
+    want_keys, want_counts = np.unique(keys, axis=0, return_counts=True)
+    assert counter.distinct == want_keys.shape[0]
+    assert sorted(zip(map(tuple, got_keys.tolist()), got_counts.tolist())) == \
+        sorted(zip(map(tuple, want_keys.tolist()), want_counts.tolist()))
+
+
+def test_empty_table_is_zeroed():
+    from pysimbias.counting_kernels import empty_table
+
+    table = empty_table(64, 3)
+    assert table.shape == (64, 4) and table.dtype == np.uint64 and not table.any()
