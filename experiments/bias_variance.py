@@ -54,8 +54,8 @@ def _limit_note(rows):
     last = rows[-1]
     if last["p_t0"][2] >= 0.5:
         return f"At σb = {last['sigma_b']:g} the interval already contains the limit 1/2."
-    note = (f"Its interval still excludes 1/2: at finite σb a bias comparable to w·x (standard deviation up "
-            f"to √7 ≈ 2.6 here) lets the weights flip some outputs.")
+    note = ("Its interval still excludes 1/2: at finite σb a bias comparable to w·x (standard deviation up "
+            "to √7 ≈ 2.6 here) lets the weights flip some outputs.")
     if len(rows) >= 2 and rows[-2]["sigma_b"] > 0:
         scaled = [(0.5 - r["p_t0"][0]) * r["sigma_b"] for r in rows[-2:]]
         note += (f" The gap (1/2 - P(t = 0))·σb is {scaled[0]:.3f} at σb = {rows[-2]['sigma_b']:g} and "

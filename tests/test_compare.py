@@ -62,7 +62,7 @@ def test_kl_against_the_formula():
     q = np.array([stats.binom.pmf(k, 4, 0.5) for k in (0, 2, 4)])
     assert kl_bits(support, mass, ref) == pytest.approx(np.sum(p * np.log2(p / q)))
     sampled = sampled_reference(np.array([1.0, 1.0, 2.0, 3.0]))
-    union = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    # counts of the union support 0, 1, 2, 3, 4, smoothed by 1/2
     counts = np.array([0, 2, 1, 1, 0])
     q_smoothed = (counts + 0.5) / (4 + 0.5 * 5)
     expected = np.sum(p * np.log2(p / q_smoothed[[0, 2, 4]]))
