@@ -19,8 +19,8 @@ Usage::
     python experiments/critique.py            # the full grid (about 6 minutes on 2 cores)
     python experiments/critique.py --quick    # a small version, into runs/critique-quick/
 
-Runs are kept under OUT/runs/ and reused when their config matches (pass
---fresh to sample everything again).  REPORT.md, compare.csv and the figures
+Runs are kept under OUT/runs/ and reused when their config and the
+pysimbias version match (pass --fresh to sample everything again).  REPORT.md, compare.csv and the figures
 are written into OUT from the data; nothing in REPORT.md is written by hand.
 """
 
@@ -91,7 +91,8 @@ def sample_or_load(name, params, runs_dir, sizes, threads, fresh):
     path = runs_dir / name
     if not fresh and (path / "manifest.json").exists():
         run = pysimbias.load_run(path)
-        if run.config == sampler.config:
+        same_version = run.manifest.get("versions", {}).get("pysimbias") == pysimbias.__version__
+        if run.config == sampler.config and same_version:
             return run, 0.0
     clock = time.perf_counter()
     run = sampler.run(threads=threads)

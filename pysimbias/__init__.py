@@ -7,7 +7,7 @@
 >>> manifest = pysimbias.sample_to_directory("runs/big", samples=10**8, resume=True)  # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from . import config, encodings, runio  # noqa: E402
 from .config import SampleConfig  # noqa: E402

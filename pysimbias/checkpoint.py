@@ -35,6 +35,7 @@ except ImportError:  # not POSIX: runs on one directory are not guarded against 
 
 import numpy as np
 
+from . import __version__
 from .errors import RunDirectoryError
 from .runio import PROGRESS, atomic_write_bytes
 from .spill import DamagedFileError, TableReader, write_table
@@ -51,9 +52,13 @@ _SEGMENT = re.compile(r"segment-(\d{6})\.bin")
 
 
 def run_identity(config, chunk_size, n_words, m):
-    """What a run's progress belongs to; two runs may share progress only if these are equal."""
+    """What a run's progress belongs to; two runs may share progress only if these are equal.
+
+    The pysimbias version is part of it: another version may draw different
+    functions for the same seed, and its chunks must not be mixed in.
+    """
     return {"format": _FORMAT, "version": _VERSION, "config": config.to_dict(), "chunk_size": int(chunk_size),
-            "n_words": int(n_words), "m": int(m)}
+            "n_words": int(n_words), "m": int(m), "pysimbias": __version__}
 
 
 def has_progress(out):
@@ -126,7 +131,7 @@ def _differences(stored, identity):
                  if config_a.get(k) != config_b.get(k)]
     else:
         diffs = ["config"]
-    diffs += [f"{k}: {stored.get(k)!r} there, {identity[k]!r} now" for k in ("chunk_size", "n_words", "m")
+    diffs += [f"{k}: {stored.get(k)!r} there, {identity[k]!r} now" for k in ("chunk_size", "n_words", "m", "pysimbias")
               if stored.get(k) != identity[k]]
     return diffs or [f"progress format version {stored.get('version')!r} there, {identity['version']} now"]
 
@@ -204,7 +209,7 @@ class Progress:
         if stored != self.identity:
             diffs = _differences(stored, self.identity)
             raise RunDirectoryError(
-                f"{self.out} holds an interrupted run with a different config ({'; '.join(diffs)}); "
+                f"{self.out} holds an interrupted run with different settings ({'; '.join(diffs)}); "
                 f"resume it with the same settings, or pass --force to start over"
             )
         self._scan()

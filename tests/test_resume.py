@@ -116,7 +116,7 @@ def test_resume_refuses_a_different_config_and_plain_rerun_refuses_an_interrupte
     out = tmp_path / "run"
     interrupted_run(out, monkeypatch, crash_at=10)
     before = sorted(p.name for p in (out / "chunks").iterdir())
-    with pytest.raises(RunDirectoryError, match=r"different config \(samples: 5000 there, 6000 now\)"):
+    with pytest.raises(RunDirectoryError, match=r"different settings \(samples: 5000 there, 6000 now\)"):
         pysimbias.sample_to_directory(out, resume=True, plots=False, **{**SMALL, "samples": 6000})
     with pytest.raises(RunDirectoryError, match="--resume"):
         pysimbias.sample_to_directory(out, plots=False, **SMALL)
@@ -125,6 +125,21 @@ def test_resume_refuses_a_different_config_and_plain_rerun_refuses_an_interrupte
     assert sorted(p.name for p in (out / "chunks").iterdir()) == before
     pysimbias.sample_to_directory(out, plots=False, force=True, **{**SMALL, "seed": 2})
     assert pysimbias.load_run(out).config.seed == 2
+
+
+def test_resume_refuses_progress_of_another_pysimbias_version(tmp_path, small_chunks, monkeypatch):
+    # Another version may draw other functions for the same seed: its chunks
+    # must not be mixed into this version's run.
+    out = tmp_path / "run"
+    interrupted_run(out, monkeypatch, crash_at=10)
+    run_file = out / "chunks" / "run.json"
+    stored = json.loads(run_file.read_text())
+    stored["pysimbias"] = "0.1.0"
+    run_file.write_text(json.dumps(stored))
+    before = sorted(p.name for p in (out / "chunks").iterdir())
+    with pytest.raises(RunDirectoryError, match=rf"pysimbias: '0.1.0' there, '{pysimbias.__version__}' now"):
+        pysimbias.sample_to_directory(out, resume=True, plots=False, **SMALL)
+    assert sorted(p.name for p in (out / "chunks").iterdir()) == before
 
 
 def test_resume_of_a_finished_run_changes_nothing(tmp_path, small_chunks):
