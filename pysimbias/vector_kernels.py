@@ -12,6 +12,9 @@ multiply-adds, and are stored once, with the activation applied.
 Every multiply-add is ``llvm.fma`` (rounded once), summed over the fan-in in
 order, so the result is the same on every machine: with AVX-512 each vector
 is one register, elsewhere LLVM splits it into narrower ones.
+
+:func:`pack_positive` turns an output row into packed key words with one
+vector compare per 16 inputs.
 """
 
 import numba
