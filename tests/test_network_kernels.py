@@ -28,7 +28,7 @@ from reference import (
     split_params,
 )
 
-WIDTHS = [(), (1,), (3,), (40, 40), (5, 7, 3)]
+WIDTHS = [(), (1,), (3,), (40, 40), (5, 7, 3), (13, 25)]  # 13 and 25 units split into uneven tiles
 ACTS = ["relu", "tanh", "linear"]
 LAWS = ["gaussian", "uniform"]
 NS = range(1, 9)
