@@ -30,7 +30,7 @@ LANES = 16
 VECTORS = 2
 BLOCK = LANES * VECTORS  # inputs per register block
 MAX_ROWS = 12  # output units per tile: 2 x 12 accumulators fit in 32 vector registers
-ROW_MULTIPLE = 64  # buffer rows hold whole key words (and so whole register blocks)
+ROW_MULTIPLE = BLOCK  # buffer rows hold whole register blocks
 
 _F32 = ir.FloatType()
 _I32 = ir.IntType(32)
@@ -40,7 +40,7 @@ _VEC = ir.VectorType(_F32, LANES)
 
 @numba.njit(cache=True)
 def padded_length(m):
-    """Row length of the layer buffers: m rounded up to whole 64-bit key words."""
+    """Row length of the layer buffers: m rounded up to whole register blocks."""
     return (m + ROW_MULTIPLE - 1) // ROW_MULTIPLE * ROW_MULTIPLE
 
 
@@ -144,13 +144,18 @@ def _pack_codegen(context, builder, signature, args):
     buf_arr = context.make_array(signature.args[0])(context, builder, buf)
     key_arr = context.make_array(signature.args[2])(context, builder, keys)
     n_words = builder.extract_value(key_arr.shape, 1)
-    row_base = builder.mul(row, builder.extract_value(buf_arr.shape, 1))
+    row_len = builder.extract_value(buf_arr.shape, 1)
+    row_base = builder.mul(row, row_len)
     key_base = builder.mul(r, n_words)
     zero_vec = ir.Constant(_VEC, [0.0] * LANES)
+    last_vec = builder.sub(row_len, ir.Constant(_I64, LANES))
     with cgutils.for_range(builder, n_words) as loop:
         word = ir.Constant(_I64, 0)
-        for q in range(ROW_MULTIPLE // LANES):
-            index = builder.add(builder.mul(loop.index, ir.Constant(_I64, ROW_MULTIPLE)), ir.Constant(_I64, LANES * q))
+        for q in range(64 // LANES):
+            index = builder.add(builder.mul(loop.index, ir.Constant(_I64, 64)), ir.Constant(_I64, LANES * q))
+            # A vector past the row's end (only in a last, partial word) is read
+            # from inside the row instead; its bits lie beyond m and are cleared.
+            index = builder.select(builder.icmp_signed(">", index, last_vec), last_vec, index)
             ptr = builder.bitcast(builder.gep(buf_arr.data, [builder.add(row_base, index)]), _VEC.as_pointer())
             positive = builder.fcmp_ordered(">", builder.load(ptr, align=4), zero_vec)
             bits = builder.zext(builder.bitcast(positive, ir.IntType(LANES)), _I64)
@@ -172,7 +177,8 @@ def _pack(typingctx, buf, row, keys, r):
 def pack_positive(buf, row, keys, r, m):
     """``keys[r]`` = the packed bits ``buf[row, i] > 0`` for i < m (little-endian words, DESIGN.md).
 
-    ``buf``'s rows hold at least 64 * keys.shape[1] values; bits from m on are cleared.
+    ``buf``'s rows hold at least m values, in whole register blocks; bits
+    from m on are cleared.
     """
     _pack(buf, np.int64(row), keys, np.int64(r))
     rem = m & 63

@@ -86,7 +86,7 @@ def test_sums_in_fan_in_order_with_fma():
     assert out[0, 0] == np.float32(2.0 ** -24)
 
 
-@pytest.mark.parametrize("m, want", [(1, 64), (32, 64), (64, 64), (65, 128), (128, 128), (1000, 1024)])
+@pytest.mark.parametrize("m, want", [(1, 32), (32, 32), (33, 64), (64, 64), (65, 96), (128, 128), (1000, 1024)])
 def test_padded_length(m, want):
     assert padded_length(m) == want
 
@@ -96,7 +96,7 @@ def _run_pack(buf, row, keys, r, m):
     pack_positive(buf, row, keys, r, m)
 
 
-@pytest.mark.parametrize("m", [1, 5, 63, 64, 65, 128, 200, 256])
+@pytest.mark.parametrize("m", [1, 5, 32, 33, 63, 64, 65, 96, 97, 128, 200, 256])
 def test_pack_positive_matches_reference(m):
     rng = np.random.default_rng(m)
     n_words = -(-m // 64)
