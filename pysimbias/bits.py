@@ -17,6 +17,7 @@ __all__ = [
     "text_to_keys",
     "text_sort_order",
     "text_order_words",
+    "take_rows",
 ]
 
 
@@ -131,6 +132,21 @@ def _reverse_bits64(words):
     for r in range(words.shape[0]):
         for w in range(words.shape[1]):
             out[r, w] = reverse64(words[r, w])
+    return out
+
+
+@numba.njit(cache=True, parallel=True)
+def take_rows(keys, order):
+    """``keys[order]`` for a 2-d key array, gathered by all threads.
+
+    Gathering millions of rows in a new order is one random memory access per
+    row; NumPy's take does them one after the other, this several at a time.
+    """
+    out = np.empty((order.shape[0], keys.shape[1]), dtype=keys.dtype)
+    for i in numba.prange(order.shape[0]):
+        row = order[i]
+        for w in range(keys.shape[1]):
+            out[i, w] = keys[row, w]
     return out
 
 

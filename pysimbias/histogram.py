@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .bits import keys_to_text, n_words, text_sort_order
+from .bits import keys_to_text, n_words, take_rows, text_sort_order
 from .counting_kernels import empty_table, insert_keys, rehash, table_items
 from .merge import text_order
 
@@ -56,12 +56,12 @@ class KeyCounter:
         keys, counts, order = self._text_ordered()
         for start in range(0, order.shape[0], int(block_rows)):
             rows = order[start:start + int(block_rows)]
-            yield keys[rows], counts[rows]
+            yield take_rows(keys, rows), counts[rows]
 
     def sorted_items(self):
         """Distinct keys and their counts, in text order."""
         keys, counts, order = self._text_ordered()
-        return keys[order], counts[order]
+        return take_rows(keys, order), counts[order]
 
     def _text_ordered(self):
         keys, counts = self.items()
@@ -86,7 +86,7 @@ class Histogram:
         keys = np.ascontiguousarray(keys, dtype=np.uint64).reshape(-1, n_words(m))
         counts = np.asarray(counts, dtype=np.int64)
         order = text_sort_order(keys, counts)
-        self.keys = keys[order]
+        self.keys = take_rows(keys, order)
         self.counts = counts[order]
         self.m = int(m)
 

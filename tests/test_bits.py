@@ -9,6 +9,7 @@ from pysimbias.bits import (
     keys_to_text,
     n_words,
     pack_bits,
+    take_rows,
     text_sort_order,
     text_to_keys,
     unpack_bits,
@@ -163,3 +164,11 @@ def test_text_sort_order_small_example():
     assert [texts[i] for i in order] == ["1000", "0001", "0110", "0110", "1111"]
     order = text_sort_order(keys)
     assert [texts[i] for i in order] == ["0001", "0110", "0110", "1000", "1111"]
+
+
+@pytest.mark.parametrize("n, w", [(0, 2), (1, 1), (1000, 2), (777, 5)])
+def test_take_rows_equals_fancy_indexing(n, w):
+    rng = np.random.default_rng(n + w)
+    keys = rng.integers(0, 2**64, size=(max(n, 1), w), dtype=np.uint64)
+    order = rng.permutation(n) if n else np.zeros(0, dtype=np.int64)
+    np.testing.assert_array_equal(take_rows(keys, order), keys[order])
