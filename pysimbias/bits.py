@@ -9,6 +9,8 @@ of the last word are always zero.
 import numba
 import numpy as np
 
+from .sort_kernels import row_order
+
 __all__ = [
     "n_words",
     "pack_bits",
@@ -17,6 +19,7 @@ __all__ = [
     "text_to_keys",
     "text_sort_order",
     "text_order_words",
+    "count_order_words",
     "take_rows",
 ]
 
@@ -165,15 +168,28 @@ def text_order_words(keys):
     return _reverse_bits64(keys.reshape(-1, 1)).reshape(keys.shape)
 
 
-def text_sort_order(keys, counts=None):
-    """Indices that sort functions by count (descending), then by text form.
+def count_order_words(keys, counts):
+    """Words whose lexicographic row order is the count order: count descending, then text.
 
-    Comparing the text forms character by character is the same as comparing
-    the bit-reversed words in order, so no strings are built.
+    Returns
+    -------
+    words : ndarray of uint64, shape (n, W + 1)
+        Column 0 is the count's complement, the others :func:`text_order_words`.
     """
     keys = np.asarray(keys, dtype=np.uint64)
-    rev = text_order_words(keys)
-    sort_keys = [rev[:, w] for w in range(keys.shape[1] - 1, -1, -1)]
-    if counts is not None:
-        sort_keys.append(-np.asarray(counts, dtype=np.int64))
-    return np.lexsort(sort_keys)
+    words = np.empty((keys.shape[0], keys.shape[1] + 1), dtype=np.uint64)
+    words[:, 0] = ~np.asarray(counts, dtype=np.int64).astype(np.uint64)
+    words[:, 1:] = text_order_words(keys)
+    return words
+
+
+def text_sort_order(keys, counts=None):
+    """Indices that sort functions by count (descending, when given), then by text form.
+
+    Comparing the text forms character by character is the same as comparing
+    the bit-reversed words in order, so no strings are built; the rows are
+    ordered by the parallel sort of :mod:`pysimbias.sort_kernels`.
+    """
+    if counts is None:
+        return row_order(text_order_words(keys))
+    return row_order(count_order_words(keys, counts))

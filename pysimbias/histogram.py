@@ -4,7 +4,6 @@ import numpy as np
 
 from .bits import keys_to_text, n_words, take_rows, text_sort_order
 from .counting_kernels import empty_table, insert_keys, rehash, table_items
-from .merge import text_order
 
 __all__ = ["KeyCounter", "Histogram"]
 
@@ -65,7 +64,7 @@ class KeyCounter:
 
     def _text_ordered(self):
         keys, counts = self.items()
-        return keys, counts, np.argsort(text_order(keys, counts), kind="stable")
+        return keys, counts, text_sort_order(keys)
 
 
 class Histogram:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .bits import text_order_words
+from .bits import count_order_words, text_order_words
 from .spill import TableReader, write_table
 
 __all__ = ["text_order", "count_order", "merge_streams", "merge_files", "count_sorted", "rebatch"]
@@ -34,10 +34,7 @@ def text_order(keys, counts):
 
 def count_order(keys, counts):
     """Sort keys of the count order: count descending, then text."""
-    words = np.empty((keys.shape[0], keys.shape[1] + 1), dtype=np.uint64)
-    words[:, 0] = ~np.asarray(counts, dtype=np.int64).astype(np.uint64)
-    words[:, 1:] = text_order_words(keys)
-    return _as_bytes(words)
+    return _as_bytes(count_order_words(keys, counts))
 
 
 class _Head:
