@@ -3,9 +3,10 @@
 import numpy as np
 
 from .bits import keys_to_text, n_words, take_rows, text_sort_order
-from .counting_kernels import empty_table, insert_keys, rehash, table_items
+from .sort_kernels import SORT_PARALLEL_ROWS
+from .counting_kernels import MAX_LOAD, empty_table, insert_keys, rehash, table_items
 
-__all__ = ["KeyCounter", "Histogram"]
+__all__ = ["KeyCounter", "Histogram", "compile_kernels"]
 
 _EMPTY_COUNTS = np.zeros(0, dtype=np.int64)
 
@@ -29,7 +30,7 @@ class KeyCounter:
 
     def _reserve(self, extra):
         capacity = self._table.shape[0]
-        while 2 * (self.distinct + extra) > capacity:
+        while self.distinct + extra > MAX_LOAD * capacity:
             capacity *= 2
         if capacity != self._table.shape[0]:
             self._table = rehash(self._table, capacity)
@@ -119,3 +120,21 @@ class Histogram:
 
     def __repr__(self):
         return f"Histogram(m={self.m}, samples={self.samples}, distinct={self.distinct})"
+
+
+def compile_kernels(n_words):
+    """Compile (or load from Numba's cache) every counting and ordering kernel for keys of ``n_words``.
+
+    A run measures its memory baseline after this, so that a kernel compiled
+    halfway through (a table's first doubling, the first sort large enough
+    for the parallel path) cannot take the run beyond its budget.
+    """
+    rows = SORT_PARALLEL_ROWS + 1
+    keys = np.zeros((rows, int(n_words)), dtype=np.uint64)
+    keys[:, 0] = np.arange(rows, dtype=np.uint64)
+    counter = KeyCounter(n_words, capacity=16)
+    counter.add(keys)
+    counter.add(keys[:1], np.ones(1, dtype=np.int64))
+    for _ in counter.sorted_blocks(rows):
+        pass
+    Histogram.from_counter(counter, 64 * int(n_words))

@@ -32,6 +32,7 @@ from .checkpoint import Progress, discard_progress, has_progress, run_identity
 from .distributed import check_scheduler, cluster_client, record_on_cluster
 from .engine import check_samples, check_threads, count_chunk, pending_chunks, record_chunks, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
+from .histogram import compile_kernels
 from .measures import MeasureContext, compute_measures
 from .memory import MemoryPlan, parse_memory, peak_rss, plot_fits
 from .merge import count_sorted, merge_files, rebatch, text_order
@@ -138,6 +139,7 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
 
 def _warm_up(prior, context):
     """Compile (or load) the kernels now, so their memory counts in the baseline."""
+    compile_kernels(prior.n_words)
     keys, _ = count_chunk(prior, 0, 0, 1)
     compute_measures(keys, context)
 

@@ -13,10 +13,12 @@ so the result is the stable order, whatever the thread count.
 import numba
 import numpy as np
 
-__all__ = ["row_order"]
+__all__ = ["SORT_PARALLEL_ROWS", "row_order"]
 
 # Rows per bucket that the splitters aim at, and sample rows per bucket.
 _BUCKET_ROWS = 4096
+#: Fewer rows than this are merge sorted on one thread, without buckets.
+SORT_PARALLEL_ROWS = _BUCKET_ROWS
 _OVERSAMPLE = 16
 # Runs shorter than this are sorted by insertion before merging.
 _RUN = 16
@@ -294,9 +296,9 @@ def row_order(words):
     """
     words = np.ascontiguousarray(words, dtype=np.uint64)
     n = words.shape[0]
+    if n <= SORT_PARALLEL_ROWS:
+        return _small_order(words)
     levels = 0
     while (_BUCKET_ROWS << levels) < n:
         levels += 1
-    if levels == 0:
-        return _small_order(words)
     return _bucket_order(words, levels)
