@@ -28,6 +28,11 @@ class KeyCounter:
         self.distinct = 0
         self.total = 0
 
+    @property
+    def capacity(self):
+        """Number of slots in the table (a power of two)."""
+        return self._table.shape[0]
+
     def _reserve(self, extra):
         capacity = self._table.shape[0]
         while self.distinct + extra > MAX_LOAD * capacity:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pysimbias.histogram import Histogram, KeyCounter
-from pysimbias.counting_kernels import insert_keys, table_items
+from pysimbias.counting_kernels import MAX_LOAD, insert_keys, table_items
 
 
 def reference_counts(keys):
@@ -103,6 +103,9 @@ def test_large_batches_with_prefetching_and_growth_match_np_unique():
     got_keys, got_counts = counter.sorted_items()
     want_keys, want_counts = np.unique(keys, axis=0, return_counts=True)
     assert counter.distinct == want_keys.shape[0]
+    # grown only as far as the load limit asks, given the last batch it reserved for
+    assert counter.distinct <= MAX_LOAD * counter.capacity
+    assert MAX_LOAD * counter.capacity / 2 < counter.distinct + len(keys) // 4 + 1
     assert sorted(zip(map(tuple, got_keys.tolist()), got_counts.tolist())) == \
         sorted(zip(map(tuple, want_keys.tolist()), want_counts.tolist()))
 
