@@ -128,13 +128,16 @@ def reverse64(x):
     return _swap(x, 32, 0x00000000FFFFFFFF)
 
 
-@numba.njit(cache=True)
-def _reverse_bits64(words):
-    """Reverse the bit order of every uint64 of a 2-d array."""
-    out = np.empty_like(words)
-    for r in range(words.shape[0]):
-        for w in range(words.shape[1]):
-            out[r, w] = reverse64(words[r, w])
+@numba.njit(cache=True, parallel=True)
+def _order_words(keys, counts, with_counts):
+    """Bit-reversed words of every key, after the count's complement when ``with_counts``."""
+    first = 1 if with_counts else 0
+    out = np.empty((keys.shape[0], keys.shape[1] + first), dtype=np.uint64)
+    for r in numba.prange(keys.shape[0]):
+        if with_counts:
+            out[r, 0] = ~np.uint64(counts[r])
+        for w in range(keys.shape[1]):
+            out[r, first + w] = reverse64(keys[r, w])
     return out
 
 
@@ -165,7 +168,7 @@ def text_order_words(keys):
     words : ndarray of uint64, shape (n, W)
     """
     keys = np.ascontiguousarray(keys, dtype=np.uint64)
-    return _reverse_bits64(keys.reshape(-1, 1)).reshape(keys.shape)
+    return _order_words(keys.reshape(-1, keys.shape[-1]), np.zeros(0, dtype=np.int64), False).reshape(keys.shape)
 
 
 def count_order_words(keys, counts):
@@ -176,11 +179,8 @@ def count_order_words(keys, counts):
     words : ndarray of uint64, shape (n, W + 1)
         Column 0 is the count's complement, the others :func:`text_order_words`.
     """
-    keys = np.asarray(keys, dtype=np.uint64)
-    words = np.empty((keys.shape[0], keys.shape[1] + 1), dtype=np.uint64)
-    words[:, 0] = ~np.asarray(counts, dtype=np.int64).astype(np.uint64)
-    words[:, 1:] = text_order_words(keys)
-    return words
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
+    return _order_words(keys, np.ascontiguousarray(counts, dtype=np.int64), True)
 
 
 def text_sort_order(keys, counts=None):
