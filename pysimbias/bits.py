@@ -21,6 +21,7 @@ __all__ = [
     "text_order_words",
     "count_order_words",
     "take_rows",
+    "popcount64",
 ]
 
 
@@ -126,6 +127,15 @@ def reverse64(x):
     x = _swap(x, 8, 0x00FF00FF00FF00FF)
     x = _swap(x, 16, 0x0000FFFF0000FFFF)
     return _swap(x, 32, 0x00000000FFFFFFFF)
+
+
+@numba.njit(cache=True, inline="always")
+def popcount64(x):
+    """Number of set bits of one uint64 (SWAR; vectorizes)."""
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
 
 
 @numba.njit(cache=True, parallel=True)

@@ -28,7 +28,7 @@ import numpy as np
 from .errors import InvalidParameterError
 
 __all__ = ["Graph", "check_graph_spec", "resolve_graph_spec", "make_graph", "hypercube_pairs",
-           "graph_from_pairs"]
+           "graph_from_pairs", "xor_differences"]
 
 # Relative slack when comparing a distance with the K-th nearest one (ties).
 _TIE_TOLERANCE = 1e-9
@@ -119,6 +119,33 @@ def hypercube_pairs(vertices, distance):
         us.append(mine[keep])
         vs.append(other[keep])
     return np.concatenate(us), np.concatenate(vs)
+
+
+def xor_differences(u, v, m):
+    """The set D if the pairs ``(u, v)`` are exactly the pairs {i, i XOR d}, d in D, each once.
+
+    Such graphs (the hypercube on inputs in counting order, pairs at a fixed
+    Hamming distance) have word-parallel measure kernels.
+
+    Returns
+    -------
+    diffs : ndarray of int64, or None
+        Sorted D; None when m is not a power of two or the pairs are not of
+        that form.
+    """
+    u = np.asarray(u, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
+    m = int(m)
+    if m < 2 or m & (m - 1) or u.shape[0] == 0:
+        return None
+    d = u ^ v
+    diffs = np.unique(d)
+    if diffs[0] <= 0 or diffs[-1] >= m or u.shape[0] != diffs.shape[0] * (m // 2):
+        return None
+    # |D| * m/2 distinct pairs, each in the class of its d, fill every class.
+    if np.unique(np.minimum(u, v) * m + d).shape[0] != u.shape[0]:
+        return None
+    return diffs
 
 
 def _parse(spec):

@@ -7,9 +7,10 @@ from hypothesis import strategies as st
 
 from pysimbias.bits import keys_to_text, pack_bits
 from pysimbias.encodings import make_encoding
-from pysimbias.graphs import graph_from_pairs, make_graph
+from pysimbias.graphs import graph_from_pairs, make_graph, xor_differences
 from pysimbias.measures import MeasureContext, compute_measures
-from pysimbias.measures.graph_kernels import critical_inputs, edge_disagreements
+from pysimbias.measures.graph_kernels import (critical_inputs, edge_disagreements, xor_critical_inputs,
+                                              xor_disagreements)
 from reference_metric import (bits_of, boundary_reference, csr_reference, gc_reference, hamming_pairs,
                               total_influence_reference, walsh_degree_reference)
 
@@ -127,6 +128,48 @@ def test_graph_kernels_on_random_graphs(m, data):
     graph = graph_from_pairs("test", m, u, v)
     assert critical_inputs(keys, graph.indptr, graph.indices)[0] == round(
         csr_reference(bits.astype(int).tolist(), pairs) * m)
+
+
+def _xor_pairs(m, diffs):
+    u = np.array([i for d in diffs for i in range(m) if i < i ^ d], dtype=np.int64)
+    v = np.array([i ^ d for d in diffs for i in range(m) if i < i ^ d], dtype=np.int64)
+    return u, v
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 8), data=st.data())
+def test_xor_kernels_equal_the_edge_kernels(n, data):
+    """On graphs of XOR classes the word-parallel kernels count what the per-edge kernels count."""
+    m = 1 << n
+    diffs = sorted(data.draw(st.sets(st.integers(1, m - 1), min_size=1, max_size=min(m - 1, 12))))
+    u, v = _xor_pairs(m, diffs)
+    order = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))).permutation(u.shape[0])
+    u, v = u[order], v[order]  # any edge order, either end first
+    flip = order % 2 == 1
+    u[flip], v[flip] = v[flip], u[flip].copy()
+    assert xor_differences(u, v, m).tolist() == diffs
+    density = data.draw(st.sampled_from([0.0, 0.1, 0.5, 1.0]))
+    rows = np.random.default_rng(n).random((40, m)) < density
+    keys = pack_bits(rows)
+    np.testing.assert_array_equal(xor_disagreements(keys, np.array(diffs)), edge_disagreements(keys, u, v))
+    graph = graph_from_pairs("test", m, u, v)
+    np.testing.assert_array_equal(xor_critical_inputs(keys, np.array(diffs)),
+                                  critical_inputs(keys, graph.indptr, graph.indices))
+
+
+def test_xor_differences_only_for_whole_xor_classes():
+    u, v = _xor_pairs(16, [1, 6])
+    assert xor_differences(u, v, 16).tolist() == [1, 6]
+    assert xor_differences(u[1:], v[1:], 16) is None  # one pair missing
+    assert xor_differences(np.r_[u, u[:1]], np.r_[v, v[:1]], 16) is None  # one pair twice
+    w = v.copy()
+    w[0], w[1] = v[1], v[0]  # same differences' count, wrong pairs
+    assert xor_differences(u, w, 16) is None
+    assert xor_differences(u, v, 24) is None  # m not a power of two
+    cube = make_graph("auto", make_encoding("binary", 4))
+    assert xor_differences(*cube.edges(), 16).tolist() == [1, 2, 4, 8]
+    shuffled = make_graph("auto", make_encoding("permuted:3", 4))
+    assert xor_differences(*shuffled.edges(), 16) is None
 
 
 def test_measures_apply_only_with_their_structure():

@@ -8,11 +8,11 @@ to bit-vector encodings only.  Importing this module registers them.
 
 import numpy as np
 
-from ..graphs import hypercube_pairs
-from .graph_kernels import critical_inputs, edge_disagreements
+from ..graphs import hypercube_pairs, xor_differences
+from .graph_kernels import critical_inputs, edge_disagreements, xor_critical_inputs, xor_disagreements
 from .registry import Measure, register_measure
 
-__all__ = ["generalization_complexity"]
+__all__ = ["generalization_complexity", "cube_disagreements"]
 
 
 def _has_graph(context):
@@ -23,13 +23,36 @@ def _has_cube(context):
     return context.vertices is not None
 
 
+def _disagreements(keys, u, v, m):
+    """Edges (u, v) with different outputs at their ends, word-parallel where the edges allow."""
+    diffs = xor_differences(u, v, m)
+    return edge_disagreements(keys, u, v) if diffs is None else xor_disagreements(keys, diffs)
+
+
+def cube_disagreements(keys, vertices, distance):
+    """Pairs of inputs at Hamming distance ``distance`` on the cube that get different outputs.
+
+    Returns
+    -------
+    counts : ndarray of int64, shape (N,)
+    pairs : int
+        Number of such pairs of inputs.
+    """
+    u, v = hypercube_pairs(vertices, distance)
+    return _disagreements(keys, u, v, len(vertices)), u.shape[0]
+
+
 def _boundary(keys, context):
     u, v = context.graph.edges()
-    return edge_disagreements(keys, u, v) / max(u.shape[0], 1)
+    return _disagreements(keys, u, v, context.m) / max(u.shape[0], 1)
 
 
 def _csr(keys, context):
-    return critical_inputs(keys, context.graph.indptr, context.graph.indices) / context.m
+    graph = context.graph
+    diffs = xor_differences(*graph.edges(), context.m)
+    critical = (critical_inputs(keys, graph.indptr, graph.indices) if diffs is None
+                else xor_critical_inputs(keys, diffs))
+    return critical / context.m
 
 
 def generalization_complexity(keys, vertices):
@@ -52,9 +75,9 @@ def generalization_complexity(keys, vertices):
     """
     total = np.zeros(keys.shape[0], dtype=np.float64)
     for distance in (1, 2):
-        u, v = hypercube_pairs(vertices, distance)
-        if u.shape[0]:
-            total += edge_disagreements(keys, u, v) / u.shape[0]
+        counts, pairs = cube_disagreements(keys, vertices, distance)
+        if pairs:
+            total += counts / pairs
     return total
 
 

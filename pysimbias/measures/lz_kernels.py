@@ -17,7 +17,7 @@ the words.
 import numba
 import numpy as np
 
-from ..bits import reverse64
+from ..bits import popcount64, reverse64
 
 __all__ = ["count_ones", "lz76", "lz78"]
 
@@ -26,15 +26,6 @@ _BLOCK = 512
 
 _ONE = np.uint64(1)
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-@numba.njit(cache=True, inline="always")
-def _popcount64(x):
-    """Number of set bits of one uint64 (SWAR)."""
-    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
-    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
-    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
 
 
 @numba.njit(cache=True, inline="always")
@@ -180,7 +171,7 @@ def count_ones(keys, m):
     for r in numba.prange(n):
         total = np.uint64(0)
         for w in range(keys.shape[1]):
-            total += _popcount64(keys[r, w])
+            total += popcount64(keys[r, w])
         out[r] = np.int64(total)
     return out
 
