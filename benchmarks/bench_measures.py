@@ -1,4 +1,8 @@
-"""lz76 + K_LZ of 128-bit functions, batched, against antropy (one call per string).
+"""Measures of 128-bit functions, batched.
+
+lz76 + K_LZ against antropy (one call per string); the continuity measures
+on the 7-cube (boundary, csr, gc, walsh_degree) against plain NumPy on the
+unpacked bits (column comparisons over the graph's edges).
 
 Run: ``python benchmarks/bench_measures.py [--functions N]``
 """
@@ -8,7 +12,9 @@ import argparse
 import numpy as np
 
 from common import best_time, machine_line, report
-from pysimbias.bits import keys_to_text
+from pysimbias.bits import keys_to_text, unpack_bits
+from pysimbias.encodings import make_encoding
+from pysimbias.graphs import hypercube_pairs, make_graph
 from pysimbias.measures import MeasureContext, compute_measures
 from pysimbias.rng import chunk_key, sample_random_keys
 
@@ -25,10 +31,27 @@ def antropy_klz(texts, m):
     return out
 
 
+def numpy_continuity(keys, m, graph):
+    """boundary, csr, gc and walsh_degree by plain NumPy: unpack, then compare edge ends column by column."""
+    bits = unpack_bits(keys, m)
+    u, v = graph.edges()
+    differ = bits[:, u] != bits[:, v]
+    boundary = differ.sum(axis=1) / u.shape[0]
+    critical = np.zeros(bits.shape, dtype=bool)
+    for ends, others in ((u, v), (v, u)):
+        np.logical_or.at(critical.T, ends, (bits[:, ends] != bits[:, others]).T)
+    csr = critical.sum(axis=1) / m
+    u2, v2 = hypercube_pairs(np.arange(m), 2)
+    gc = boundary + (bits[:, u2] != bits[:, v2]).sum(axis=1) / u2.shape[0]
+    walsh = 2.0 * differ.sum(axis=1) / m
+    return boundary, csr, gc, walsh
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--functions", type=float, default=1e6)
     parser.add_argument("--antropy-functions", type=float, default=2e4)
+    parser.add_argument("--numpy-functions", type=float, default=1e5)
     args = parser.parse_args()
     print(machine_line())
     m = 128
@@ -39,6 +62,18 @@ def main():
     texts = keys_to_text(keys[: int(args.antropy_functions)], m).astype(str)
     theirs = len(texts) / best_time(lambda: antropy_klz(texts, m), repeat=1)
     report("lz76 + K_LZ, 128-bit functions", ours, "functions/s", theirs, "antropy per string")
+
+    encoding = make_encoding("binary", 7)
+    graph = make_graph("auto", encoding)
+    cube = MeasureContext.for_encoding(encoding, graph)
+    names = ["boundary", "csr", "gc", "walsh_degree"]
+    ours = keys.shape[0] / best_time(lambda: compute_measures(keys, cube, names))
+    few = keys[: int(args.numpy_functions)]
+    expected = compute_measures(few, cube, names)
+    for name, values in zip(names, numpy_continuity(few, m, graph)):
+        np.testing.assert_allclose(expected[name], values, rtol=1e-12)
+    theirs = few.shape[0] / best_time(lambda: numpy_continuity(few, m, graph), repeat=1)
+    report("boundary + csr + gc + walsh_degree on the 7-cube", ours, "functions/s", theirs)
 
 
 if __name__ == "__main__":
