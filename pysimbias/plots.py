@@ -43,13 +43,26 @@ def _finish(fig, ax, title):
     return fig
 
 
+def _distinct_pairs(x, y):
+    """The distinct pairs (x[i], y[i]), sorted by x then y, and how often each occurs.
+
+    Each column is replaced by its rank among its own distinct values and the
+    pair by one int64, so NumPy sorts plain integers (vectorized) rather than
+    the rows of a 2-d array (about 20x slower for millions of functions).
+    """
+    x_values, x_rank = np.unique(x, return_inverse=True)
+    y_values, y_rank = np.unique(y, return_inverse=True)
+    codes, multiplicity = np.unique(x_rank.astype(np.int64) * y_values.shape[0] + y_rank, return_counts=True)
+    return x_values[codes // y_values.shape[0]], y_values[codes % y_values.shape[0]], multiplicity
+
+
 def pf_vs_klz_figure(klz, counts, m, baseline_klz, title=""):
     """log P(f) against K_LZ, one marker per distinct (K_LZ, count) pair."""
     samples = counts.sum()
-    pairs, multiplicity = np.unique(np.stack([klz, counts]), axis=1, return_counts=True)
+    pair_klz, pair_counts, multiplicity = _distinct_pairs(klz, counts)
     fig, ax = plt.subplots(figsize=(7, 4.8))
     sizes = 8 + 10 * np.log10(multiplicity)
-    ax.scatter(pairs[0], pairs[1] / samples, s=sizes, color=_RUN_COLOR, alpha=0.6, lw=0,
+    ax.scatter(pair_klz, pair_counts / samples, s=sizes, color=_RUN_COLOR, alpha=0.6, lw=0,
                label="sampled functions (marker area ~ log #functions)")
     lo, hi = np.percentile(baseline_klz, [1, 99])
     ax.axvspan(lo, hi, color=_BASE_COLOR, alpha=0.2,
