@@ -4,10 +4,13 @@ Ordering millions of distinct functions canonically is a sort of multiword
 rows.  NumPy offers it only as ``lexsort`` (one stable pass per word) or as
 an argsort of byte strings, both single-threaded.  :func:`row_order` is a
 parallel sample sort: splitter rows taken from an evenly spaced sample cut
-the rows into buckets of a few thousand, every row is sent to its bucket in
-index order, and the buckets, each small enough for the cache, are merge
-sorted at the same time.  Ties between equal rows go to the smaller index,
-so the result is the stable order, whatever the thread count.
+the rows into buckets of a few thousand, every row finds its bucket by a
+branch-free search of the splitter tree and is sent there in index order,
+and the buckets, each small enough for the cache, are sorted at the same
+time: by a radix sort of the 64 bits that follow the prefix all rows of the
+bucket share, then a merge sort of the rows that tie on them.  Ties between
+equal rows go to the smaller index, so the result is the stable order,
+whatever the thread count.
 """
 
 import numba
@@ -15,10 +18,11 @@ import numpy as np
 
 __all__ = ["SORT_PARALLEL_ROWS", "row_order"]
 
-# Rows per bucket that the splitters aim at, and sample rows per bucket.
+# Rows per bucket that the splitters aim at.
 _BUCKET_ROWS = 4096
-#: Fewer rows than this are merge sorted on one thread, without buckets.
+#: Up to this many rows are merge sorted on one thread, without buckets.
 SORT_PARALLEL_ROWS = _BUCKET_ROWS
+# Sample rows per bucket from which the splitters are chosen.
 _OVERSAMPLE = 16
 # Runs shorter than this are sorted by insertion before merging.
 _RUN = 16
@@ -97,6 +101,7 @@ def _merge_sort(words, ids, perm, tmp):
 
 @numba.njit(cache=True)
 def _small_order(words):
+    """:func:`row_order` by one merge sort."""
     n = words.shape[0]
     ids = np.arange(n)
     perm = np.arange(n)
@@ -242,6 +247,7 @@ def _sort_bucket(local, ids, order, tmp, counts):
 
 @numba.njit(cache=True, parallel=True)
 def _bucket_order(words, levels):
+    """:func:`row_order` by the parallel sample sort, into ``2**levels`` buckets."""
     n, n_w = words.shape
     n_buckets = 1 << levels
     tree, tree_ids = _splitter_tree(words, levels)
