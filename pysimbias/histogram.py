@@ -3,8 +3,8 @@
 import numpy as np
 
 from .bits import keys_to_text, n_words, take_rows, text_sort_order
-from .sort_kernels import SORT_PARALLEL_ROWS
 from .counting_kernels import MAX_LOAD, empty_table, insert_keys, rehash, table_items
+from .sort_kernels import SORT_PARALLEL_ROWS
 
 __all__ = ["KeyCounter", "Histogram", "compile_kernels"]
 
@@ -138,8 +138,7 @@ def compile_kernels(n_words):
     keys = np.zeros((rows, int(n_words)), dtype=np.uint64)
     keys[:, 0] = np.arange(rows, dtype=np.uint64)
     counter = KeyCounter(n_words, capacity=16)
-    counter.add(keys)
-    counter.add(keys[:1], np.ones(1, dtype=np.int64))
+    counter.add(keys)  # weighted adds share this signature: counts are int64 either way
     for _ in counter.sorted_blocks(rows):
         pass
     Histogram.from_counter(counter, 64 * int(n_words))
