@@ -9,7 +9,7 @@ of the last word are always zero.
 import numba
 import numpy as np
 
-from .sort_kernels import row_order
+from .sort_kernels import row_order, sorted_rows
 
 __all__ = [
     "n_words",
@@ -18,6 +18,7 @@ __all__ = [
     "keys_to_text",
     "text_to_keys",
     "text_sort_order",
+    "order_by_count",
     "text_order_words",
     "count_order_words",
     "take_rows",
@@ -152,6 +153,18 @@ def _order_words(keys, counts, with_counts):
 
 
 @numba.njit(cache=True, parallel=True)
+def _from_count_words(words):
+    """Keys and counts back from rows of :func:`count_order_words`."""
+    keys = np.empty((words.shape[0], words.shape[1] - 1), dtype=np.uint64)
+    counts = np.empty(words.shape[0], dtype=np.int64)
+    for r in numba.prange(words.shape[0]):
+        counts[r] = np.int64(~words[r, 0])
+        for w in range(keys.shape[1]):
+            keys[r, w] = reverse64(words[r, 1 + w])
+    return keys, counts
+
+
+@numba.njit(cache=True, parallel=True)
 def take_rows(keys, order):
     """``keys[order]`` for a 2-d key array, gathered by all threads.
 
@@ -203,3 +216,23 @@ def text_sort_order(keys, counts=None):
     if counts is None:
         return row_order(text_order_words(keys))
     return row_order(count_order_words(keys, counts))
+
+
+def order_by_count(keys, counts):
+    """Functions and their counts in count order (count descending, then text), as new arrays.
+
+    The rows that :func:`text_sort_order` orders, but found by sorting the
+    order words themselves and turning them back into keys and counts, which
+    is faster than sorting indices and then gathering the rows.
+
+    Parameters
+    ----------
+    keys : ndarray of uint64, shape (n, W)
+    counts : ndarray of int64, shape (n,)
+
+    Returns
+    -------
+    keys : ndarray of uint64, shape (n, W)
+    counts : ndarray of int64, shape (n,)
+    """
+    return _from_count_words(sorted_rows(count_order_words(keys, counts)))

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .bits import keys_to_text, n_words, take_rows, text_sort_order
+from .bits import keys_to_text, n_words, order_by_count, take_rows, text_sort_order
 from .counting_kernels import MAX_LOAD, empty_table, insert_keys, rehash, table_items
 from .sort_kernels import SORT_PARALLEL_ROWS
 
@@ -89,10 +89,7 @@ class Histogram:
 
     def __init__(self, keys, counts, m):
         keys = np.ascontiguousarray(keys, dtype=np.uint64).reshape(-1, n_words(m))
-        counts = np.asarray(counts, dtype=np.int64)
-        order = text_sort_order(keys, counts)
-        self.keys = take_rows(keys, order)
-        self.counts = counts[order]
+        self.keys, self.counts = order_by_count(keys, np.asarray(counts, dtype=np.int64))
         self.m = int(m)
 
     @classmethod

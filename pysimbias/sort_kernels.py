@@ -1,22 +1,25 @@
-"""Numba kernel: the order that sorts rows of uint64 words lexicographically.
+"""Numba kernels: sorting rows of uint64 words lexicographically.
 
 Ordering millions of distinct functions canonically is a sort of multiword
 rows.  NumPy offers it only as ``lexsort`` (one stable pass per word) or as
-an argsort of byte strings, both single-threaded.  :func:`row_order` is a
-parallel sample sort: splitter rows taken from an evenly spaced sample cut
-the rows into buckets of a few thousand, every row finds its bucket by a
-branch-free search of the splitter tree and is sent there in index order,
-and the buckets, each small enough for the cache, are sorted at the same
-time: by a radix sort of the 64 bits that follow the prefix all rows of the
-bucket share, then a merge sort of the rows that tie on them.  Ties between
-equal rows go to the smaller index, so the result is the stable order,
-whatever the thread count.
+an argsort of byte strings, both single-threaded.  Here a parallel sample
+sort does it.  Each row is summarised by its digit, the 64 bits that follow
+the prefix all rows share; splitter digits taken from an evenly spaced
+sample cut the rows into buckets of a few thousand; every row finds its
+bucket by a branch-free search of the splitter tree and is sent there in
+index order; and the buckets, each small enough for the cache, are sorted
+at the same time by a radix sort that starts again after the prefix each
+run of tied rows shares.  Ties between equal rows go to the smaller index,
+so the result is the stable order, whatever the thread count.
+
+:func:`row_order` gives the order; :func:`sorted_rows` moves the rows
+themselves through the buckets, which spares gathering them afterwards.
 """
 
 import numba
 import numpy as np
 
-__all__ = ["SORT_PARALLEL_ROWS", "row_order"]
+__all__ = ["SORT_PARALLEL_ROWS", "row_order", "sorted_rows"]
 
 # Rows per bucket that the splitters aim at.
 _BUCKET_ROWS = 4096
@@ -24,7 +27,7 @@ _BUCKET_ROWS = 4096
 SORT_PARALLEL_ROWS = _BUCKET_ROWS
 # Sample rows per bucket from which the splitters are chosen.
 _OVERSAMPLE = 16
-# Runs shorter than this are sorted by insertion before merging.
+# Runs of at most this many rows are sorted by insertion.
 _RUN = 16
 # Rows per block when rows are classified and scattered.
 _BLOCK = 1 << 16
@@ -42,119 +45,15 @@ def _less(words, a, b, ids):
 
 
 @numba.njit(inline="always")
-def _at_or_after(words, r, r_id, tree, tree_ids, node):
-    """1 if row ``r`` (with id ``r_id``) does not sort before splitter ``node``, else 0 (branch-free)."""
-    before = False
-    equal = True
-    for w in range(words.shape[1]):
-        a = words[r, w]
-        b = tree[node, w]
-        before = before | (equal & (a < b))
-        equal = equal & (a == b)
-    before = before | (equal & (r_id < tree_ids[node]))
-    return np.int64(1) - np.int64(before)
-
-
-@numba.njit(cache=True)
-def _merge_sort(words, ids, perm, tmp):
-    """Sort ``perm`` (positions into ``words``) by :func:`_less`; ``tmp`` is scratch of the same size."""
-    n = perm.shape[0]
-    for lo in range(0, n, _RUN):
-        hi = min(n, lo + _RUN)
-        for i in range(lo + 1, hi):
-            p = perm[i]
-            j = i
-            while j > lo and _less(words, p, perm[j - 1], ids):
-                perm[j] = perm[j - 1]
-                j -= 1
-            perm[j] = p
-    src, dst = perm, tmp
-    in_tmp = False
-    width = _RUN
-    while width < n:
-        for lo in range(0, n, 2 * width):
-            mid = min(n, lo + width)
-            hi = min(n, lo + 2 * width)
-            i, j, k = lo, mid, lo
-            while i < mid and j < hi:
-                if _less(words, src[j], src[i], ids):
-                    dst[k] = src[j]
-                    j += 1
-                else:
-                    dst[k] = src[i]
-                    i += 1
-                k += 1
-            while i < mid:
-                dst[k] = src[i]
-                i += 1
-                k += 1
-            while j < hi:
-                dst[k] = src[j]
-                j += 1
-                k += 1
-        src, dst = dst, src
-        in_tmp = not in_tmp
-        width *= 2
-    if in_tmp:
-        perm[:] = tmp
-
-
-@numba.njit(cache=True)
-def _small_order(words):
-    """:func:`row_order` by one merge sort."""
-    n = words.shape[0]
-    ids = np.arange(n)
-    perm = np.arange(n)
-    _merge_sort(words, ids, perm, np.empty(n, dtype=np.int64))
-    return perm
-
-
-@numba.njit(cache=True)
-def _splitter_tree(words, levels):
-    """Splitters (rows and their indices) in a complete binary search tree, stored breadth first.
-
-    Node 1 is the root and node j's children are 2j and 2j + 1; the
-    ``2**levels - 1`` splitters are evenly spaced quantiles of an evenly
-    spaced sample of the rows.
-    """
-    n, n_w = words.shape
-    n_buckets = 1 << levels
-    n_sample = min(n, n_buckets * _OVERSAMPLE)
-    sample_ids = (np.arange(n_sample) * (n // n_sample)).astype(np.int64)
-    sample = np.empty((n_sample, n_w), dtype=np.uint64)
-    for i in range(n_sample):
-        sample[i] = words[sample_ids[i]]
-    order = np.arange(n_sample)
-    _merge_sort(sample, sample_ids, order, np.empty(n_sample, dtype=np.int64))
-    tree = np.zeros((n_buckets, n_w), dtype=np.uint64)
-    tree_ids = np.zeros(n_buckets, dtype=np.int64)
-    for node in range(1, n_buckets):
-        depth = 0
-        while (node >> (depth + 1)) > 0:
-            depth += 1
-        # in-order rank of the node: its position among the splitters
-        rank = ((node - (1 << depth)) * 2 + 1) << (levels - 1 - depth)
-        pick = order[rank * n_sample // n_buckets]
-        tree[node] = sample[pick]
-        tree_ids[node] = sample_ids[pick]
-    return tree, tree_ids
-
-
-@numba.njit(cache=True)
-def _classify(words, lo, hi, tree, tree_ids, levels, bucket):
-    """``bucket[r]`` for rows lo..hi-1, several searches in step so their memory accesses overlap."""
-    n_buckets = 1 << levels
-    nodes = np.empty(_LANES, dtype=np.int64)
-    for start in range(lo, hi, _LANES):
-        lanes = min(_LANES, hi - start)
-        for q in range(lanes):
-            nodes[q] = 1
-        for _ in range(levels):
-            for q in range(lanes):
-                r = start + q
-                nodes[q] = 2 * nodes[q] + _at_or_after(words, r, r, tree, tree_ids, nodes[q])
-        for q in range(lanes):
-            bucket[start + q] = nodes[q] - n_buckets
+def _insertion_sort(words, ids, perm):
+    """Sort ``perm`` (positions into ``words``) by :func:`_less`, for short runs."""
+    for i in range(1, perm.shape[0]):
+        p = perm[i]
+        j = i
+        while j > 0 and _less(words, p, perm[j - 1], ids):
+            perm[j] = perm[j - 1]
+            j -= 1
+        perm[j] = p
 
 
 @numba.njit(inline="always")
@@ -168,19 +67,88 @@ def _leading_zeros(x):
 
 
 @numba.njit(inline="always")
-def _radix_order(digits, order, tmp, counts):
-    """Stable sort of ``order`` by ``digits[order]``, a byte at a time (bytes all rows share are skipped)."""
+def _window(spread):
+    """Where the 64-bit digit window starts, from the OR of the rows' XORs with one row.
+
+    Returns ``(word, shift)``: the window is the 64 bits from bit ``shift``
+    (counted from the top) of that word on; ``word`` is the number of
+    words when all rows are equal.
+    """
+    for w in range(spread.shape[0]):
+        if spread[w]:
+            return w, _leading_zeros(spread[w])
+    return spread.shape[0], 0
+
+
+@numba.njit(inline="always")
+def _digit(words, r, word, shift):
+    """The 64 bits of row ``r`` from bit ``shift`` of ``word`` on (0 when ``word`` is past the row)."""
+    n_w = words.shape[1]
+    if word == n_w:
+        return np.uint64(0)
+    d = words[r, word] << np.uint64(shift)
+    if shift and word + 1 < n_w:
+        d |= words[r, word + 1] >> np.uint64(64 - shift)
+    return d
+
+
+@numba.njit(cache=True)
+def _splitter_tree(digits, levels):
+    """Splitter digits in a complete binary search tree, stored breadth first.
+
+    Node 1 is the root and node j's children are 2j and 2j + 1; the
+    ``2**levels - 1`` splitters are evenly spaced quantiles of ``digits``
+    (an evenly spaced sample of the rows' digits).
+    """
+    n_buckets = 1 << levels
+    sample = np.sort(digits)
+    tree = np.zeros(n_buckets, dtype=np.uint64)
+    for node in range(1, n_buckets):
+        depth = 0
+        while (node >> (depth + 1)) > 0:
+            depth += 1
+        # in-order rank of the node: its position among the splitters
+        rank = ((node - (1 << depth)) * 2 + 1) << (levels - 1 - depth)
+        tree[node] = sample[rank * sample.shape[0] // n_buckets]
+    return tree
+
+
+@numba.njit(cache=True)
+def _classify(words, lo, hi, word, shift, tree, levels, bucket):
+    """``bucket[r]`` for rows lo..hi-1 by their digits, several searches in step so their memory accesses overlap."""
+    n_buckets = 1 << levels
+    nodes = np.empty(_LANES, dtype=np.int64)
+    digits = np.empty(_LANES, dtype=np.uint64)
+    for start in range(lo, hi, _LANES):
+        lanes = min(_LANES, hi - start)
+        for q in range(lanes):
+            nodes[q] = 1
+            digits[q] = _digit(words, start + q, word, shift)
+        for _ in range(levels):
+            for q in range(lanes):
+                nodes[q] = 2 * nodes[q] + np.int64(digits[q] >= tree[nodes[q]])
+        for q in range(lanes):
+            bucket[start + q] = nodes[q] - n_buckets
+
+
+@numba.njit(inline="always")
+def _radix_order(digits, order, spare_digits, spare_order, counts):
+    """Stable sort of ``order`` by ``digits``, a byte at a time (bytes all rows share are skipped).
+
+    ``digits[i]`` is the digit of the row at ``order[i]``; ``digits`` is
+    reordered along with ``order``.  The spare arrays are scratch of the
+    same length.
+    """
     size = order.shape[0]
     counts[:, :] = 0
     for i in range(size):
         d = digits[i]
         for byte in range(8):
             counts[byte, (d >> np.uint64(8 * byte)) & np.uint64(255)] += 1
-    src, dst = order, tmp
-    in_tmp = False
+    src_d, src_o, dst_d, dst_o = digits, order, spare_digits, spare_order
+    swapped = False
     for byte in range(8):
-        first = (digits[0] >> np.uint64(8 * byte)) & np.uint64(255)
-        if counts[byte, first] == size:
+        if counts[byte, (digits[0] >> np.uint64(8 * byte)) & np.uint64(255)] == size:
             continue
         total = 0
         for v in range(256):
@@ -188,75 +156,108 @@ def _radix_order(digits, order, tmp, counts):
             counts[byte, v] = total
             total += c
         for i in range(size):
-            p = src[i]
-            v = (digits[p] >> np.uint64(8 * byte)) & np.uint64(255)
-            dst[counts[byte, v]] = p
+            d = src_d[i]
+            v = (d >> np.uint64(8 * byte)) & np.uint64(255)
+            dst_d[counts[byte, v]] = d
+            dst_o[counts[byte, v]] = src_o[i]
             counts[byte, v] += 1
-        src, dst = dst, src
-        in_tmp = not in_tmp
-    if in_tmp:
-        order[:] = tmp
+        src_d, src_o, dst_d, dst_o = dst_d, dst_o, src_d, src_o
+        swapped = not swapped
+    if swapped:
+        digits[:] = spare_digits
+        order[:] = spare_order
 
 
 @numba.njit(cache=True)
-def _sort_bucket(local, ids, order, tmp, counts):
-    """Order the rows of one bucket (``local``, rows in increasing ``ids``).
+def _sort_bucket(local, ids, order):
+    """Order the rows of one bucket (``local``, rows in increasing ``ids``) into ``order``.
 
     A function of its own rather than inlined: NumPy expressions inside a
     parallel loop's body are turned into nested parallel loops.
 
-    The rows are sorted by the 64 bits that follow the prefix they all share,
-    with a radix sort, and rows that tie on those bits by a merge sort on
-    whole rows.
+    A run of rows is sorted by the 64 bits that follow the prefix all its
+    rows share, with a radix sort (which keeps index order), and every part
+    of it that ties on those bits becomes a run of its own; runs of at most
+    :data:`_RUN` rows are sorted by insertion.  Skipping the shared prefix
+    matters: rows of one bucket often agree on most of their leading bits.
     """
     size, n_w = local.shape
     for i in range(size):
         order[i] = i
-    if size < 2:
-        return
-    word = n_w
-    spread = np.uint64(0)
-    for w in range(n_w):
-        spread = np.uint64(0)
-        for i in range(1, size):
-            spread |= local[i, w] ^ local[0, w]
-        if spread:
-            word = w
-            break
-    if word == n_w:
-        return  # all rows equal: index order
-    shift = _leading_zeros(spread)
     digits = np.empty(size, dtype=np.uint64)
-    for i in range(size):
-        d = local[i, word] << np.uint64(shift)
-        if shift and word + 1 < n_w:
-            d |= local[i, word + 1] >> np.uint64(64 - shift)
-        digits[i] = d
-    _radix_order(digits, order, tmp, counts)
-    if word + 1 == n_w:
-        return  # the digits held every remaining bit
-    lo = 0
-    while lo < size:
-        hi = lo + 1
-        while hi < size and digits[order[hi]] == digits[order[lo]]:
-            hi += 1
-        if hi - lo > 1:
-            _merge_sort(local, ids, order[lo:hi], tmp[lo:hi])
-        lo = hi
+    spare_digits = np.empty(size, dtype=np.uint64)
+    spare_order = np.empty(size, dtype=np.int64)
+    counts = np.empty((8, 256), dtype=np.int64)
+    spread = np.empty(n_w, dtype=np.uint64)
+    runs = np.empty((size // 2 + 1, 2), dtype=np.int64)
+    runs[0, 0], runs[0, 1] = 0, size
+    n_runs = 1 if size > 1 else 0
+    while n_runs:
+        n_runs -= 1
+        lo, hi = runs[n_runs, 0], runs[n_runs, 1]
+        if hi - lo <= _RUN:
+            _insertion_sort(local, ids, order[lo:hi])
+            continue
+        first = order[lo]
+        for w in range(n_w):
+            spread[w] = 0
+            for i in range(lo + 1, hi):
+                spread[w] |= local[order[i], w] ^ local[first, w]
+            if spread[w]:
+                break
+        word, shift = _window(spread)
+        if word == n_w:
+            continue  # all rows equal: they are in index order
+        for i in range(lo, hi):
+            digits[i] = _digit(local, order[i], word, shift)
+        _radix_order(digits[lo:hi], order[lo:hi], spare_digits[lo:hi], spare_order[lo:hi], counts)
+        if word + 1 == n_w:
+            continue  # the digits held every remaining bit
+        start = lo
+        for i in range(lo + 1, hi + 1):
+            if i == hi or digits[i] != digits[start]:
+                if i - start > 1:
+                    runs[n_runs, 0], runs[n_runs, 1] = start, i
+                    n_runs += 1
+                start = i
 
 
 @numba.njit(cache=True, parallel=True)
-def _bucket_order(words, levels):
-    """:func:`row_order` by the parallel sample sort, into ``2**levels`` buckets."""
+def _partition(words, levels):
+    """Bucket of every row and where each block's rows of each bucket go.
+
+    Returns
+    -------
+    bucket : ndarray of int32, shape (n,)
+    offsets : ndarray of int64, shape (blocks, 2**levels)
+        First output position of block ``blk``'s rows of bucket ``b``; rows
+        keep their index order within a bucket.
+    starts : ndarray of int64, shape (2**levels + 1,)
+        Where each bucket begins in the output.
+    """
     n, n_w = words.shape
     n_buckets = 1 << levels
-    tree, tree_ids = _splitter_tree(words, levels)
     n_blocks = (n + _BLOCK - 1) // _BLOCK
+    spreads = np.zeros((n_blocks, n_w), dtype=np.uint64)
+    for blk in numba.prange(n_blocks):
+        for r in range(blk * _BLOCK, min(n, (blk + 1) * _BLOCK)):
+            for w in range(n_w):
+                spreads[blk, w] |= words[r, w] ^ words[0, w]
+    spread = np.zeros(n_w, dtype=np.uint64)
+    for blk in range(n_blocks):
+        for w in range(n_w):
+            spread[w] |= spreads[blk, w]
+    word, shift = _window(spread)
+    n_sample = min(n, n_buckets * _OVERSAMPLE)
+    sample = np.empty(n_sample, dtype=np.uint64)
+    for i in range(n_sample):
+        sample[i] = _digit(words, i * (n // n_sample), word, shift)
+    tree = _splitter_tree(sample, levels)
     bucket = np.empty(n, dtype=np.int32)
     sizes = np.zeros((n_blocks, n_buckets), dtype=np.int64)
     for blk in numba.prange(n_blocks):
         lo, hi = blk * _BLOCK, min(n, (blk + 1) * _BLOCK)
-        _classify(words, lo, hi, tree, tree_ids, levels, bucket)
+        _classify(words, lo, hi, word, shift, tree, levels, bucket)
         for r in range(lo, hi):
             sizes[blk, bucket[r]] += 1
     starts = np.empty(n_buckets + 1, dtype=np.int64)
@@ -268,13 +269,21 @@ def _bucket_order(words, levels):
             offsets[blk, b] = total
             total += sizes[blk, b]
     starts[n_buckets] = total
+    return bucket, offsets, starts
+
+
+@numba.njit(cache=True, parallel=True)
+def _bucket_order(words, levels):
+    """:func:`row_order` by the parallel sample sort, into ``2**levels`` buckets."""
+    n, n_w = words.shape
+    bucket, offsets, starts = _partition(words, levels)
     perm = np.empty(n, dtype=np.int64)
-    for blk in numba.prange(n_blocks):
+    for blk in numba.prange(offsets.shape[0]):
         for r in range(blk * _BLOCK, min(n, (blk + 1) * _BLOCK)):
             b = bucket[r]
             perm[offsets[blk, b]] = r
             offsets[blk, b] += 1
-    for b in numba.prange(n_buckets):
+    for b in numba.prange(starts.shape[0] - 1):
         lo, hi = starts[b], starts[b + 1]
         size = hi - lo
         local = np.empty((size, n_w), dtype=np.uint64)
@@ -282,10 +291,50 @@ def _bucket_order(words, levels):
         for i in range(size):
             local[i] = words[ids[i]]
         order = np.empty(size, dtype=np.int64)
-        _sort_bucket(local, ids, order, np.empty(size, dtype=np.int64), np.empty((8, 256), dtype=np.int64))
+        _sort_bucket(local, ids, order)
         for i in range(size):
             perm[lo + i] = ids[order[i]]
     return perm
+
+
+@numba.njit(cache=True, parallel=True)
+def _bucket_rows(words, levels):
+    """:func:`sorted_rows` by the parallel sample sort: rows, not their indices, go to the buckets."""
+    n, n_w = words.shape
+    bucket, offsets, starts = _partition(words, levels)
+    out = np.empty((n, n_w), dtype=np.uint64)
+    for blk in numba.prange(offsets.shape[0]):
+        for r in range(blk * _BLOCK, min(n, (blk + 1) * _BLOCK)):
+            b = bucket[r]
+            for w in range(n_w):
+                out[offsets[blk, b], w] = words[r, w]
+            offsets[blk, b] += 1
+    for b in numba.prange(starts.shape[0] - 1):
+        lo, hi = starts[b], starts[b + 1]
+        size = hi - lo
+        local = out[lo:hi].copy()
+        order = np.empty(size, dtype=np.int64)
+        _sort_bucket(local, np.arange(size), order)
+        for i in range(size):
+            for w in range(n_w):
+                out[lo + i, w] = local[order[i], w]
+    return out
+
+
+@numba.njit(cache=True)
+def _one_bucket_order(words):
+    """:func:`row_order` of a few rows, sorted as one bucket."""
+    order = np.empty(words.shape[0], dtype=np.int64)
+    _sort_bucket(words, np.arange(words.shape[0]), order)
+    return order
+
+
+def _levels(n):
+    """Splitter-tree depth that gives buckets of about :data:`_BUCKET_ROWS` rows."""
+    levels = 0
+    while (_BUCKET_ROWS << levels) < n:
+        levels += 1
+    return levels
 
 
 def row_order(words):
@@ -301,10 +350,26 @@ def row_order(words):
         The same permutation as ``np.lexsort(words.T[::-1])``.
     """
     words = np.ascontiguousarray(words, dtype=np.uint64)
-    n = words.shape[0]
-    if n <= SORT_PARALLEL_ROWS:
-        return _small_order(words)
-    levels = 0
-    while (_BUCKET_ROWS << levels) < n:
-        levels += 1
-    return _bucket_order(words, levels)
+    if words.shape[0] <= SORT_PARALLEL_ROWS:
+        return _one_bucket_order(words)
+    return _bucket_order(words, _levels(words.shape[0]))
+
+
+def sorted_rows(words):
+    """The rows of ``words`` in lexicographic order (column 0 first), as a new array.
+
+    The same rows as ``words[row_order(words)]``, but the rows themselves are
+    moved into the buckets, so no row is gathered from a random place.
+
+    Parameters
+    ----------
+    words : array_like of uint64, shape (n, K)
+
+    Returns
+    -------
+    ndarray of uint64, shape (n, K)
+    """
+    words = np.ascontiguousarray(words, dtype=np.uint64)
+    if words.shape[0] <= SORT_PARALLEL_ROWS:
+        return words[_one_bucket_order(words)]
+    return _bucket_rows(words, _levels(words.shape[0]))

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from pysimbias.bits import (
     keys_to_text,
     n_words,
+    order_by_count,
     pack_bits,
     take_rows,
     text_sort_order,
@@ -154,6 +155,33 @@ def test_text_sort_order_matches_python_sorted(data):
         want = [(int(counts[i]), texts[i]) if with_counts else texts[i] for i in expected]
         assert got == want
         assert sorted(order.tolist()) == list(range(len(texts)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(keyed_histograms())
+def test_order_by_count_gives_the_rows_in_count_order(data):
+    bits, counts = data
+    keys = pack_bits(bits)
+    texts = [reference_function_text(row) for row in bits]
+    got_keys, got_counts = order_by_count(keys, counts)
+    got = [(int(c), reference_function_text(row)) for c, row in zip(got_counts, unpack_bits(got_keys, bits.shape[1]))]
+    assert got == [(int(counts[i]), texts[i]) for i in _python_order(texts, counts, True)]
+
+
+@pytest.mark.parametrize("n_w", [1, 2, 3])
+def test_order_by_count_on_many_buckets(n_w):
+    # Distinct keys that share long prefixes, as functions of a perceptron do,
+    # with skewed counts: every bucket and tie path of the parallel sort runs.
+    rng = np.random.default_rng(n_w)
+    n = 60_000
+    keys = np.zeros((n, n_w), dtype=np.uint64)
+    keys[:, -1] = rng.permutation(n).astype(np.uint64) << np.uint64(40)
+    keys[:, 0] |= rng.integers(0, 4, size=n, dtype=np.uint64)
+    counts = rng.geometric(0.6, size=n)
+    order = text_sort_order(keys, counts)
+    got_keys, got_counts = order_by_count(keys, counts)
+    np.testing.assert_array_equal(got_keys, keys[order])
+    np.testing.assert_array_equal(got_counts, counts[order])
 
 
 def test_text_sort_order_small_example():

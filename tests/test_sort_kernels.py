@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pysimbias.sort_kernels import row_order
+from pysimbias.sort_kernels import row_order, sorted_rows
 
 
 def _reference_order(words):
@@ -31,6 +31,13 @@ def _rows(kind, n, k, rng):
         if k > 1:
             words[:, 0] ^= rng.integers(0, 2, size=n, dtype=np.uint64) << np.uint64(5)
         return words
+    if kind == "nested ties":  # rows tie over several 64-bit windows in turn, at varying depths
+        words = np.zeros((n, k), dtype=np.uint64)
+        depth = rng.integers(0, 64 * max(k, 1), size=n)
+        for w in range(k):
+            shift = np.clip(depth - 64 * w, 0, 63).astype(np.uint64)
+            words[:, w] = rng.integers(0, 3, size=n, dtype=np.uint64) << shift
+        return words
     if kind == "ties past 64 bits":  # rows equal over 64 bits after their common prefix, apart later
         words = rng.integers(0, 2, size=(n, k)).astype(np.uint64) << np.uint64(63)
         if k:
@@ -43,7 +50,7 @@ def _rows(kind, n, k, rng):
     return words
 
 
-KINDS = ["random", "few values", "shared prefix", "ties past 64 bits", "skewed"]
+KINDS = ["random", "few values", "shared prefix", "ties past 64 bits", "nested ties", "skewed"]
 
 
 @settings(max_examples=60, deadline=None)
@@ -55,10 +62,21 @@ def test_row_order_is_the_stable_lexicographic_order(kind, n, k, seed):
     np.testing.assert_array_equal(row_order(words), _reference_order(words))
 
 
+@settings(max_examples=40, deadline=None)
+@given(kind=st.sampled_from(KINDS),
+       n=st.one_of(st.integers(0, 40), st.sampled_from([4096, 4097, 33000])),
+       k=st.integers(0, 4), seed=st.integers(0, 2**32 - 1))
+def test_sorted_rows_are_the_rows_in_lexicographic_order(kind, n, k, seed):
+    words = _rows(kind, n, k, np.random.default_rng(seed))
+    np.testing.assert_array_equal(sorted_rows(words), words[_reference_order(words)])
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_row_order_on_many_buckets(kind):
     words = _rows(kind, 300_000, 3, np.random.default_rng(7))
-    np.testing.assert_array_equal(row_order(words), _reference_order(words))
+    expected = _reference_order(words)
+    np.testing.assert_array_equal(row_order(words), expected)
+    np.testing.assert_array_equal(sorted_rows(words), words[expected])
 
 
 def test_row_order_does_not_depend_on_thread_count():
