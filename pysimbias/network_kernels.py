@@ -17,7 +17,7 @@ import math
 import numba
 import numpy as np
 
-from .rng import fill_normal_work, fill_uniform, normal_work_size, stream_seed
+from .rng import fill_normal_columns, fill_normal_work, fill_uniform, normal_work_size, stream_seed
 from .vector_kernels import MAX_ROWS, dense_tile, pack_positive, padded_length
 
 ACTIVATIONS = {"relu": 0, "tanh": 1, "linear": 2}
@@ -25,12 +25,17 @@ LAWS = {"gaussian": 0, "uniform": 1}
 
 # Samples per parallel work item.  Results never depend on it.
 _BLOCK = 64
+#: Networks with at most this many Gaussian parameters draw them for a block
+#: of samples at once (:func:`pysimbias.rng.fill_normal_columns`).
+COLUMN_PARAMS = 64
 
 __all__ = [
     "ACTIVATIONS",
+    "COLUMN_PARAMS",
     "LAWS",
     "layer_sizes",
     "param_count",
+    "param_scales",
     "draw_params",
     "keys_from_params",
     "sample_keys",
@@ -54,9 +59,29 @@ def param_count(sizes, bias):
     return total
 
 
+@numba.njit(cache=True)
+def param_scales(sizes, bias, sigma_w, sigma_b):
+    """The factor every standard draw of the flat parameter vector is multiplied by.
+
+    ``sigma_w / sqrt(fan_in)`` for weights, ``sigma_b`` for biases (DESIGN.md),
+    rounded to float32.
+    """
+    scales = np.empty(param_count(sizes, bias), dtype=np.float32)
+    off = 0
+    for layer in range(sizes.shape[0] - 1):
+        fan_in = sizes[layer]
+        n_w = fan_in * sizes[layer + 1]
+        scales[off:off + n_w] = np.float32(sigma_w / math.sqrt(fan_in))
+        off += n_w
+        if bias:
+            scales[off:off + sizes[layer + 1]] = np.float32(sigma_b)
+            off += sizes[layer + 1]
+    return scales
+
+
 @numba.njit(inline="always")
-def _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params, work):
-    """Draw one network's parameters (scaled as DESIGN.md prescribes).
+def _draw_one(seed, law, scales, params, work):
+    """Draw one network's parameters: standard draws times ``scales``.
 
     ``work`` is a uint64 array of :func:`normal_work_size` (len(params)) entries.
     """
@@ -64,23 +89,8 @@ def _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params, work):
         fill_normal_work(seed, params, np.float32(1.0), work)
     else:
         fill_uniform(seed, params, np.float32(1.0))
-    off = 0
-    for layer in range(sizes.shape[0] - 1):
-        fan_in = sizes[layer]
-        n_w = fan_in * sizes[layer + 1]
-        _scale(params, off, n_w, np.float32(sigma_w / math.sqrt(fan_in)))
-        off += n_w
-        if bias:
-            _scale(params, off, sizes[layer + 1], np.float32(sigma_b))
-            off += sizes[layer + 1]
-
-
-@numba.njit(inline="always")
-def _scale(values, start, count, factor):
-    """``values[start:start + count] *= factor`` (unsigned indices, so the loop vectorizes)."""
-    start = np.uint64(start)
-    for k in range(np.uint64(count)):
-        values[start + k] *= factor
+    for k in range(np.uint64(params.shape[0])):
+        params[k] *= scales[k]
 
 
 @numba.njit(inline="always", fastmath=True)
@@ -171,12 +181,13 @@ def draw_params(key0, key1, start, count, sizes, bias, law, sigma_w, sigma_b):
 
     These are exactly the parameters that :func:`sample_keys` evaluates.
     """
-    n_par = param_count(sizes, bias)
+    scales = param_scales(sizes, bias, sigma_w, sigma_b)
+    n_par = scales.shape[0]
     out = np.empty((count, n_par), dtype=np.float32)
     for r in numba.prange(count):
         seed = stream_seed(key0, key1, start + r)
         work = np.empty(normal_work_size(n_par), dtype=np.uint64)
-        _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, out[r], work)
+        _draw_one(seed, law, scales, out[r], work)
     return out
 
 
@@ -202,19 +213,36 @@ def sample_keys(key0, key1, start, count, XT, sizes, bias, act, law, sigma_w, si
     """Draw networks ``start .. start+count-1`` of a chunk and return their packed functions.
 
     Parameters are generated inside the kernel, one stream per sample, and
-    never stored beyond one network at a time.
+    never stored beyond one block of networks at a time.  Gaussian
+    parameters of small networks (at most :data:`COLUMN_PARAMS`) are drawn
+    for a whole block at once, across the samples' streams, which gives the
+    same values several times faster than drawing a few values per stream.
     """
     m = XT.shape[1]
     n_w = (m + 63) // 64
     keys = np.empty((count, n_w), dtype=np.uint64)
-    n_par = param_count(sizes, bias)
+    scales = param_scales(sizes, bias, sigma_w, sigma_b)
+    n_par = scales.shape[0]
+    by_columns = law == 0 and n_par <= COLUMN_PARAMS
     n_blocks = (count + _BLOCK - 1) // _BLOCK
     for blk in numba.prange(n_blocks):
         params = np.empty(n_par, dtype=np.float32)
         work = np.empty(normal_work_size(n_par), dtype=np.uint64)
         scratch = _scratch(sizes, XT)
-        for r in range(blk * _BLOCK, min(count, (blk + 1) * _BLOCK)):
-            seed = stream_seed(key0, key1, start + r)
-            _draw_one(seed, sizes, bias, law, sigma_w, sigma_b, params, work)
+        lo = blk * _BLOCK
+        column_rows = n_par if by_columns else 0
+        normals = np.empty((column_rows, _BLOCK), dtype=np.float32)
+        if by_columns:
+            seeds = np.empty(_BLOCK, dtype=np.uint64)
+            for j in range(_BLOCK):
+                seeds[j] = stream_seed(key0, key1, start + lo + j)
+            fill_normal_columns(seeds, normals, np.empty(((n_par + 1) // 2, _BLOCK), dtype=np.uint64),
+                                np.empty((n_par, _BLOCK), dtype=np.uint8))
+        for r in range(lo, min(count, lo + _BLOCK)):
+            if by_columns:
+                for k in range(n_par):
+                    params[k] = normals[k, r - lo] * scales[k]
+            else:
+                _draw_one(stream_seed(key0, key1, start + r), law, scales, params, work)
             _forward_key(params, sizes, bias, act, scratch, keys, r, m)
     return keys

@@ -20,7 +20,7 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["chunk_key", "stream_seed", "fill_normal", "fill_normal_work", "normal_work_size", "fill_uniform", "fill_bits", "sample_random_keys"]
+__all__ = ["chunk_key", "stream_seed", "fill_normal", "fill_normal_columns", "fill_normal_work", "normal_work_size", "fill_uniform", "fill_bits", "sample_random_keys"]
 
 GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _SLOW_SALT = np.uint64(0xD1B54A32D192ED03)
@@ -225,6 +225,44 @@ def fill_normal_work(seed, out, scale, work):
                     hz, iz = _split(halves[k])
                     x, ctr = _normal_slow(hz, iz, slow_seed, ctr)
                     out[k] = np.float32(x * scale)
+
+
+@numba.njit(inline="always")
+def fill_normal_columns(seeds, out, draws, flags):
+    """Column j of ``out`` = the standard normals of stream ``seeds[j]``, for every column at once.
+
+    The values :func:`fill_normal` gives with scale 1, computed across
+    streams rather than along one: every pass runs over the columns, so it
+    vectorizes even when each stream holds only a few values, as the
+    parameters of a small network do.
+
+    Parameters
+    ----------
+    seeds : ndarray of uint64, shape (B,)
+    out : ndarray of float32, shape (n, B)
+    draws : ndarray of uint64, shape ((n + 1) // 2, B)
+        Work array.
+    flags : ndarray of uint8, shape (n, B)
+        Work array.
+    """
+    n, lanes = out.shape
+    for p in range(draws.shape[0]):
+        for j in range(lanes):
+            draws[p, j] = _draw(seeds[j], p)
+    for k in range(n):
+        high = np.uint64(32 * (k & 1))
+        for j in range(lanes):
+            hz, iz = _split(np.uint32((draws[k >> 1, j] >> high) & np.uint64(0xFFFFFFFF)))
+            out[k, j] = np.float32(hz) * _WN32[iz]
+            flags[k, j] = np.uint8(abs(hz) >= _KN32[iz])
+    for j in range(lanes):
+        slow_seed = mix64(seeds[j] ^ _SLOW_SALT)
+        ctr = 0
+        for k in range(n):
+            if flags[k, j]:
+                hz, iz = _split(np.uint32((draws[k >> 1, j] >> np.uint64(32 * (k & 1))) & np.uint64(0xFFFFFFFF)))
+                x, ctr = _normal_slow(hz, iz, slow_seed, ctr)
+                out[k, j] = np.float32(x)
 
 
 @numba.njit(cache=True)
