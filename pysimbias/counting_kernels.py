@@ -3,7 +3,17 @@
 The table is one (capacity, W + 1) uint64 array: a slot's first W words hold
 a key and its last word the key's count (0 marks an empty slot), so a probe
 touches one cache line.  Capacity is a power of two; probing is linear.
-Callers keep the load factor at most :data:`MAX_LOAD`.
+
+The table is cut into :data:`PARTS` partitions of equal size.  The top bits
+of a key's hash choose its partition, the low bits its home slot there, and
+probing wraps around within the partition.  Partitions never share a slot,
+so a batch of keys is inserted by all threads at once, each filling its own
+partitions, and a table grows by rehashing every partition into its
+counterpart of the new table, also in parallel.  Callers keep every
+partition's load factor at most :data:`MAX_LOAD`: a partition that would
+go beyond it stops, and the caller grows the table and lets it go on.  Where a key lands
+depends only on its hash and the keys before it in its partition, so the
+table is the same whatever the thread count.
 
 A table of millions of functions is far larger than the caches, so nearly
 every new key costs a trip to main memory.  Insertion therefore hashes a
@@ -26,6 +36,11 @@ from .rng import GAMMA, mix64
 _PREFETCH_DISTANCE = 16
 # Slots per segment when a table's items are gathered in parallel.
 _SEGMENT = 1 << 16
+#: Partitions of every table: enough to share out among the threads evenly.
+PARTS = 16
+_PART_SHIFT = np.uint64(60)  # the hash's top 4 bits choose the partition
+#: Fewest slots a table has (16 per partition).
+MIN_CAPACITY = 16 * PARTS
 
 #: Largest share of occupied slots callers allow before doubling a table.  Up
 #: to this load an insert costs at most a third more than into an empty
@@ -33,7 +48,8 @@ _SEGMENT = 1 << 16
 #: of one half.
 MAX_LOAD = 0.7
 
-__all__ = ["MAX_LOAD", "empty_table", "hash_keys", "insert_keys", "rehash", "table_items"]
+__all__ = ["MAX_LOAD", "MIN_CAPACITY", "PARTS", "empty_table", "hash_keys", "group_keys", "insert_grouped",
+           "rehash", "table_items"]
 
 
 @numba.njit(inline="always")
@@ -52,6 +68,49 @@ def hash_keys(keys):
     for r in range(keys.shape[0]):
         out[r] = _hash_row(keys, r, keys.shape[1])
     return out
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def _parallel_hashes(keys):
+    """:func:`hash_keys` by all threads."""
+    out = np.empty(keys.shape[0], dtype=np.uint64)
+    for r in numba.prange(keys.shape[0]):
+        out[r] = _hash_row(keys, r, keys.shape[1])
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def group_keys(keys, counts):
+    """Hash a batch of keys and sort it by partition, in batch order within each.
+
+    Returns
+    -------
+    keys, counts, hashes : ndarrays
+        The batch's keys, counts (empty if ``counts`` is) and hashes, partition by partition.
+    starts : ndarray of int64, shape (PARTS + 1,)
+        Partition p's rows are ``starts[p]:starts[p + 1]``.
+    """
+    n, n_w = keys.shape
+    hashes = _parallel_hashes(keys)
+    starts = np.zeros(PARTS + 1, dtype=np.int64)
+    for r in range(n):
+        starts[np.int64(hashes[r] >> _PART_SHIFT) + 1] += 1
+    for p in range(PARTS):
+        starts[p + 1] += starts[p]
+    fill = starts[:PARTS].copy()
+    grouped_keys = np.empty((n, n_w), dtype=np.uint64)
+    grouped_counts = np.empty(counts.shape[0], dtype=np.int64)
+    grouped_hashes = np.empty(n, dtype=np.uint64)
+    for r in range(n):
+        p = np.int64(hashes[r] >> _PART_SHIFT)
+        i = fill[p]
+        fill[p] += 1
+        for w in range(n_w):
+            grouped_keys[i, w] = keys[r, w]
+        grouped_hashes[i] = hashes[r]
+        if counts.shape[0]:
+            grouped_counts[i] = counts[r]
+    return grouped_keys, grouped_counts, grouped_hashes, starts
 
 
 @numba.njit(inline="always")
@@ -82,39 +141,60 @@ def _prefetch_row(typingctx, table, row):
     return types.void(table, types.int64), codegen
 
 
-@numba.njit(cache=True, nogil=True)
-def insert_keys(table, keys, counts):
-    """Add ``keys`` (with multiplicities ``counts``, or 1 each if it is empty).
+@numba.njit(cache=True, parallel=True, nogil=True)
+def insert_grouped(table, keys, counts, hashes, starts, next_key, used, limit):
+    """Add ``keys`` (with multiplicities ``counts``, or 1 each if it is empty), grouped by :func:`group_keys`.
+
+    Partition p adds its rows from ``next_key[p]`` on,
+    and stops at the first key that is new to it once it holds ``limit``
+    keys (``limit`` must be below the slots of a partition).  ``next_key``
+    and ``used`` (keys held by each partition) are updated in place, so the
+    caller can grow the table and call again to go on.
 
     Returns
     -------
-    new : int
-        Number of keys that were not in the table before.
+    done : bool
+        Whether every key of the batch was added.
     """
     n_w = keys.shape[1]
-    n = keys.shape[0]
-    mask = np.uint64(table.shape[0] - 1)
+    part_slots = table.shape[0] // PARTS
+    mask = np.uint64(part_slots - 1)
     weighted = counts.shape[0] > 0
-    hashes = hash_keys(keys)
-    new = 0
-    for r in range(n):
-        if r + _PREFETCH_DISTANCE < n:
-            _prefetch_row(table, np.int64(hashes[r + _PREFETCH_DISTANCE] & mask))
-        c = np.uint64(counts[r]) if weighted else np.uint64(1)
-        slot = hashes[r] & mask
-        while True:
-            s = np.int64(slot)
-            if table[s, n_w] == 0:
-                for w in range(n_w):
-                    table[s, w] = keys[r, w]
-                table[s, n_w] = c
-                new += 1
-                break
-            if _same(table, s, keys, r):
-                table[s, n_w] += c
-                break
-            slot = (slot + np.uint64(1)) & mask
-    return new
+    for p in numba.prange(PARTS):
+        base = p * part_slots
+        end = starts[p + 1]
+        i = next_key[p]
+        held = used[p]
+        full = False
+        while i < end and not full:
+            if i + _PREFETCH_DISTANCE < end:
+                _prefetch_row(table, base + np.int64(hashes[i + _PREFETCH_DISTANCE] & mask))
+            r = i
+            c = np.uint64(counts[r]) if weighted else np.uint64(1)
+            slot = hashes[r] & mask
+            while True:
+                s = base + np.int64(slot)
+                if table[s, n_w] == 0:
+                    if held >= limit:
+                        full = True
+                        break
+                    for w in range(n_w):
+                        table[s, w] = keys[r, w]
+                    table[s, n_w] = c
+                    held += 1
+                    break
+                if _same(table, s, keys, r):
+                    table[s, n_w] += c
+                    break
+                slot = (slot + np.uint64(1)) & mask
+            if not full:
+                i += 1
+        next_key[p] = i
+        used[p] = held
+    for p in range(PARTS):
+        if next_key[p] < starts[p + 1]:
+            return False
+    return True
 
 
 @numba.njit(cache=True, parallel=True)
@@ -145,23 +225,33 @@ def table_items(table):
     return keys, counts
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def rehash(table, capacity):
     """Copy a table into a new, empty one of ``capacity`` slots.
 
-    Slots are moved in order, so the new table is written almost in order
-    too, and the keys, all distinct, need no comparisons.
+    A key stays in its partition, so the partitions are moved at the same
+    time, each zeroing its part of the new table first (in address order,
+    see :func:`empty_table`).  Slots are moved in order, so the new
+    partition is written almost in order too, and the keys, all distinct,
+    need no comparisons.
     """
     n_w = table.shape[1] - 1
-    new_table = empty_table(capacity, n_w)
-    mask = np.uint64(capacity - 1)
-    for s in range(table.shape[0]):
-        if table[s, n_w] != 0:
-            slot = _hash_row(table, s, n_w) & mask
-            while new_table[np.int64(slot), n_w] != 0:
-                slot = (slot + np.uint64(1)) & mask
+    new_table = np.empty((capacity, n_w + 1), dtype=np.uint64)
+    old_slots = table.shape[0] // PARTS
+    new_slots = capacity // PARTS
+    mask = np.uint64(new_slots - 1)
+    for p in numba.prange(PARTS):
+        base = p * new_slots
+        for s in range(base, base + new_slots):
             for w in range(n_w + 1):
-                new_table[np.int64(slot), w] = table[s, w]
+                new_table[s, w] = 0
+        for s in range(p * old_slots, (p + 1) * old_slots):
+            if table[s, n_w] != 0:
+                slot = _hash_row(table, s, n_w) & mask
+                while new_table[base + np.int64(slot), n_w] != 0:
+                    slot = (slot + np.uint64(1)) & mask
+                for w in range(n_w + 1):
+                    new_table[base + np.int64(slot), w] = table[s, w]
     return new_table
 
 

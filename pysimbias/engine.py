@@ -15,7 +15,6 @@ most the chunk in flight.
 
 import contextlib
 import numbers
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -135,29 +134,19 @@ def count_functions(prior, samples, seed, progress=None, max_rows=None):
     """
     counter = KeyCounter(prior.n_words)
     done = 0
-    with ThreadPoolExecutor(max_workers=1) as counting:
-        # Chunk k is counted (a kernel that releases the GIL) while chunk k + 1 is sampled.
-        pending = None
-        for k, count in chunk_plan(samples):
-            keys = prior.sample_chunk(chunk_key(seed, k), count)
-            if pending is not None:
-                pending.result()
-                done += pending.count
-                if progress is not None:
-                    progress(pending.count)
-            if max_rows is not None and counter.distinct + count > max_rows:
-                raise InvalidParameterError(
-                    "memory",
-                    f"after {done:,} samples the table holds {counter.distinct:,} distinct functions, as many as the "
-                    f"memory budget allows; sample into a run directory (pysimbias.sample_to_directory or the "
-                    f"'pysimbias sample' command), which spills to disk, or give a larger budget",
-                )
-            pending = counting.submit(counter.add, keys)
-            pending.count = count
-        if pending is not None:
-            pending.result()
-            if progress is not None:
-                progress(pending.count)
+    for k, count in chunk_plan(samples):
+        if max_rows is not None and counter.distinct + count > max_rows:
+            raise InvalidParameterError(
+                "memory",
+                f"after {done:,} samples the table holds {counter.distinct:,} distinct functions, as many as the "
+                f"memory budget allows; sample into a run directory (pysimbias.sample_to_directory or the "
+                f"'pysimbias sample' command), which spills to disk, or give a larger budget",
+            )
+        # Sampling and counting each use every thread, one after the other.
+        counter.add(prior.sample_chunk(chunk_key(seed, k), count))
+        done += count
+        if progress is not None:
+            progress(count)
     return Histogram.from_counter(counter, prior.m)
 
 

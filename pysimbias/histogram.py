@@ -3,7 +3,7 @@
 import numpy as np
 
 from .bits import keys_to_text, n_words, order_by_count, take_rows, text_sort_order
-from .counting_kernels import MAX_LOAD, empty_table, insert_keys, rehash, table_items
+from .counting_kernels import MAX_LOAD, MIN_CAPACITY, PARTS, empty_table, group_keys, insert_grouped, rehash, table_items
 from .sort_kernels import SORT_PARALLEL_ROWS
 
 __all__ = ["KeyCounter", "Histogram", "compile_kernels"]
@@ -23,8 +23,9 @@ class KeyCounter:
     """
 
     def __init__(self, n_words, capacity=1 << 16):
-        capacity = 1 << max(4, int(capacity - 1).bit_length())
+        capacity = max(MIN_CAPACITY, 1 << int(capacity - 1).bit_length())
         self._table = empty_table(capacity, int(n_words))
+        self._used = np.zeros(PARTS, dtype=np.int64)
         self.distinct = 0
         self.total = 0
 
@@ -33,19 +34,20 @@ class KeyCounter:
         """Number of slots in the table (a power of two)."""
         return self._table.shape[0]
 
-    def _reserve(self, extra):
-        capacity = self._table.shape[0]
-        while self.distinct + extra > MAX_LOAD * capacity:
-            capacity *= 2
-        if capacity != self._table.shape[0]:
-            self._table = rehash(self._table, capacity)
-
     def add(self, keys, counts=None):
-        """Count every row of ``keys`` (once, or ``counts[r]`` times)."""
+        """Count every row of ``keys`` (once, or ``counts[r]`` times).
+
+        The table doubles whenever a partition reaches the load limit, as
+        often as the batch needs.
+        """
         keys = np.ascontiguousarray(keys, dtype=np.uint64)
         counts = _EMPTY_COUNTS if counts is None else np.ascontiguousarray(counts, dtype=np.int64)
-        self._reserve(keys.shape[0])
-        self.distinct += insert_keys(self._table, keys, counts)
+        keys, counts, hashes, starts = group_keys(keys, counts)
+        next_key = starts[:PARTS].copy()
+        while not insert_grouped(self._table, keys, counts, hashes, starts, next_key, self._used,
+                                 int(MAX_LOAD * (self.capacity // PARTS))):
+            self._table = rehash(self._table, 2 * self.capacity)
+        self.distinct = int(self._used.sum())
         self.total += int(counts.sum()) if counts.shape[0] else keys.shape[0]
 
     def items(self):

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pysimbias.histogram import Histogram, KeyCounter
-from pysimbias.counting_kernels import MAX_LOAD, insert_keys, table_items
+from pysimbias.counting_kernels import MAX_LOAD, MIN_CAPACITY, PARTS, group_keys, insert_grouped, table_items
 
 
 def reference_counts(keys):
@@ -65,13 +65,34 @@ def test_colliding_hash_slots_stay_distinct():
     assert sum(got.values()) == 300
 
 
-def test_insert_reports_new_keys():
-    table = np.zeros((16, 2), dtype=np.uint64)
+def test_insert_reports_new_keys_and_stops_at_the_limit():
+    table = np.zeros((MIN_CAPACITY, 2), dtype=np.uint64)
+    used = np.zeros(PARTS, dtype=np.int64)
+
+    def insert(keys, counts, limit=8):
+        keys, counts, hashes, starts = group_keys(keys, counts)
+        next_key = starts[:PARTS].copy()
+        done = insert_grouped(table, keys, counts, hashes, starts, next_key, used, limit)
+        return done, next_key - starts[:PARTS]
+
     keys = np.array([[5], [7], [5]], dtype=np.uint64)
-    assert insert_keys(table, keys, np.zeros(0, dtype=np.int64)) == 2
-    assert insert_keys(table, keys[:1], np.array([10])) == 0
+    assert insert(keys, np.zeros(0, dtype=np.int64))[0] and used.sum() == 2
+    assert insert(keys[:1], np.array([10]))[0] and used.sum() == 2
     got, counts = table_items(table)
     assert sorted(zip(got[:, 0].tolist(), counts.tolist())) == [(5, 12), (7, 1)]
+    # A partition holding `limit` keys stops at its next new key, and goes on from there when called again.
+    rng = np.random.default_rng(0)
+    many = rng.choice(2**40, size=10 * PARTS, replace=False).astype(np.uint64)[:, None]
+    none = np.zeros(0, dtype=np.int64)
+    many, _, hashes, starts = group_keys(many, none)
+    next_key = starts[:PARTS].copy()
+    assert not insert_grouped(table, many, none, hashes, starts, next_key, used, 3)
+    sizes = np.diff(starts)
+    assert np.all((used == 3) | (next_key == starts[1:])) and used.max() == 3
+    assert np.all(next_key - starts[:PARTS] <= sizes)
+    assert insert_grouped(table, many, none, hashes, starts, next_key, used, 15)
+    got, counts = table_items(table)
+    assert used.sum() == got.shape[0] == 2 + many.shape[0] and counts.sum() == 13 + many.shape[0]
 
 
 @pytest.mark.parametrize("n_words", [1, 2, 64])
