@@ -13,7 +13,7 @@ import time
 
 from bench_mlp import numpy_pipeline
 from common import best_time, machine_line, report
-from pysimbias.bits import text_sort_order
+from pysimbias.bits import order_by_count
 from pysimbias.config import SampleConfig
 from pysimbias.encodings import make_encoding
 from pysimbias.engine import chunk_plan, count_functions
@@ -48,7 +48,7 @@ def main():
     counting = time.perf_counter() - start
     keys, counts = counter.items()
     start = time.perf_counter()
-    text_sort_order(keys, counts)
+    order_by_count(keys, counts)
     ordering = time.perf_counter() - start
     print(f"  parts: sampling kernel {samples / sampling:,.0f} samples/s; exact counting "
           f"{samples / counting:,.0f} keys/s ({counter.distinct:,} distinct, "

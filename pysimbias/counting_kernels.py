@@ -61,18 +61,9 @@ def _hash_row(keys, r, n_w):
     return h
 
 
-@numba.njit(cache=True)
-def hash_keys(keys):
-    """64-bit hash of every row of ``keys``."""
-    out = np.empty(keys.shape[0], dtype=np.uint64)
-    for r in range(keys.shape[0]):
-        out[r] = _hash_row(keys, r, keys.shape[1])
-    return out
-
-
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _parallel_hashes(keys):
-    """:func:`hash_keys` by all threads."""
+def hash_keys(keys):
+    """64-bit hash of every row of ``keys``, computed by all threads."""
     out = np.empty(keys.shape[0], dtype=np.uint64)
     for r in numba.prange(keys.shape[0]):
         out[r] = _hash_row(keys, r, keys.shape[1])
@@ -91,7 +82,7 @@ def group_keys(keys, counts):
         Partition p's rows are ``starts[p]:starts[p + 1]``.
     """
     n, n_w = keys.shape
-    hashes = _parallel_hashes(keys)
+    hashes = hash_keys(keys)
     starts = np.zeros(PARTS + 1, dtype=np.int64)
     for r in range(n):
         starts[np.int64(hashes[r] >> _PART_SHIFT) + 1] += 1
