@@ -160,9 +160,8 @@ def insert_grouped(table, keys, counts, hashes, starts, next_key, used, limit):
         while i < end and not full:
             if i + _PREFETCH_DISTANCE < end:
                 _prefetch_row(table, base + np.int64(hashes[i + _PREFETCH_DISTANCE] & mask))
-            r = i
-            c = np.uint64(counts[r]) if weighted else np.uint64(1)
-            slot = hashes[r] & mask
+            c = np.uint64(counts[i]) if weighted else np.uint64(1)
+            slot = hashes[i] & mask
             while True:
                 s = base + np.int64(slot)
                 if table[s, n_w] == 0:
@@ -170,11 +169,11 @@ def insert_grouped(table, keys, counts, hashes, starts, next_key, used, limit):
                         full = True
                         break
                     for w in range(n_w):
-                        table[s, w] = keys[r, w]
+                        table[s, w] = keys[i, w]
                     table[s, n_w] = c
                     held += 1
                     break
-                if _same(table, s, keys, r):
+                if _same(table, s, keys, i):
                     table[s, n_w] += c
                     break
                 slot = (slot + np.uint64(1)) & mask
@@ -221,21 +220,16 @@ def rehash(table, capacity):
     """Copy a table into a new, empty one of ``capacity`` slots.
 
     A key stays in its partition, so the partitions are moved at the same
-    time, each zeroing its part of the new table first (in address order,
-    see :func:`empty_table`).  Slots are moved in order, so the new
-    partition is written almost in order too, and the keys, all distinct,
-    need no comparisons.
+    time.  Slots are moved in order, so the new partition is written almost
+    in order too, and the keys, all distinct, need no comparisons.
     """
     n_w = table.shape[1] - 1
-    new_table = np.empty((capacity, n_w + 1), dtype=np.uint64)
+    new_table = empty_table(capacity, n_w)
     old_slots = table.shape[0] // PARTS
     new_slots = capacity // PARTS
     mask = np.uint64(new_slots - 1)
     for p in numba.prange(PARTS):
         base = p * new_slots
-        for s in range(base, base + new_slots):
-            for w in range(n_w + 1):
-                new_table[s, w] = 0
         for s in range(p * old_slots, (p + 1) * old_slots):
             if table[s, n_w] != 0:
                 slot = _hash_row(table, s, n_w) & mask
@@ -246,17 +240,19 @@ def rehash(table, capacity):
     return new_table
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def empty_table(capacity, n_words):
     """A table of ``capacity`` empty slots for keys of ``n_words`` words.
 
-    The zeros are written in address order rather than left to the
-    operating system's lazily zeroed pages: first touching those in the
-    random order of hashing costs a page fault per insert and made counting
-    several times slower.
+    The zeros are written in address order, partition by partition on all
+    threads, rather than left to the operating system's lazily zeroed
+    pages: first touching those in the random order of hashing costs a page
+    fault per insert and made counting several times slower.
     """
     table = np.empty((capacity, n_words + 1), dtype=np.uint64)
-    flat = table.reshape(-1)
-    for i in range(flat.shape[0]):
-        flat[i] = 0
+    part_slots = capacity // PARTS
+    for p in numba.prange(PARTS):
+        for s in range(p * part_slots, capacity if p == PARTS - 1 else (p + 1) * part_slots):
+            for w in range(n_words + 1):
+                table[s, w] = 0
     return table

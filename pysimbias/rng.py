@@ -228,6 +228,12 @@ def fill_normal_work(seed, out, scale, work):
 
 
 @numba.njit(inline="always")
+def _half(draw, k):
+    """The 32-bit half of a 64-bit draw that value ``k`` uses: the low half for even k."""
+    return np.uint32((draw >> np.uint64(32 * (k & 1))) & np.uint64(0xFFFFFFFF))
+
+
+@numba.njit(inline="always")
 def fill_normal_columns(seeds, out, draws, flags):
     """Column j of ``out`` = the standard normals of stream ``seeds[j]``, for every column at once.
 
@@ -250,9 +256,8 @@ def fill_normal_columns(seeds, out, draws, flags):
         for j in range(lanes):
             draws[p, j] = _draw(seeds[j], p)
     for k in range(n):
-        high = np.uint64(32 * (k & 1))
         for j in range(lanes):
-            hz, iz = _split(np.uint32((draws[k >> 1, j] >> high) & np.uint64(0xFFFFFFFF)))
+            hz, iz = _split(_half(draws[k >> 1, j], k))
             out[k, j] = np.float32(hz) * _WN32[iz]
             flags[k, j] = np.uint8(abs(hz) >= _KN32[iz])
     for j in range(lanes):
@@ -260,9 +265,10 @@ def fill_normal_columns(seeds, out, draws, flags):
         ctr = 0
         for k in range(n):
             if flags[k, j]:
-                hz, iz = _split(np.uint32((draws[k >> 1, j] >> np.uint64(32 * (k & 1))) & np.uint64(0xFFFFFFFF)))
+                hz, iz = _split(_half(draws[k >> 1, j], k))
                 x, ctr = _normal_slow(hz, iz, slow_seed, ctr)
                 out[k, j] = np.float32(x)
+
 
 
 @numba.njit(cache=True)

@@ -23,7 +23,7 @@ __all__ = ["SORT_PARALLEL_ROWS", "row_order", "sorted_rows"]
 
 # Rows per bucket that the splitters aim at.
 _BUCKET_ROWS = 4096
-#: Up to this many rows are merge sorted on one thread, without buckets.
+#: Up to this many rows are sorted as one bucket on one thread.
 SORT_PARALLEL_ROWS = _BUCKET_ROWS
 # Sample rows per bucket from which the splitters are chosen.
 _OVERSAMPLE = 16
