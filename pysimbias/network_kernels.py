@@ -10,6 +10,12 @@ with zero columns to whole register blocks, and evaluates each layer with the
 register-blocked micro-kernel of :mod:`pysimbias.vector_kernels`.  Arithmetic
 is float32 with fused multiply-adds summed over the fan-in in order; the
 output bit of input i is 1 iff the final pre-activation is > 0.
+
+A perceptron on inputs whose coordinates are all -1, 0 or 1 (the cube
+encodings, one-hot) has a faster exact path, :func:`sample_tree_keys`: over
+such inputs every multiply-add is an exact addition or subtraction of a
+weight, so the pre-activations of all inputs are the nodes of one tree of
+partial sums (:func:`sum_tree`), evaluated for 64 networks at once.
 """
 
 import math
@@ -18,16 +24,20 @@ import numba
 import numpy as np
 
 from .rng import fill_normal_columns, fill_normal_work, fill_uniform, normal_work_size, stream_seed
-from .vector_kernels import MAX_ROWS, dense_tile, pack_positive, padded_length
+from .vector_kernels import MAX_ROWS, TREE_LANES, dense_tile, pack_positive, padded_length, tree_keys
 
 ACTIVATIONS = {"relu": 0, "tanh": 1, "linear": 2}
 LAWS = {"gaussian": 0, "uniform": 1}
 
 # Samples per parallel work item.  Results never depend on it.
-_BLOCK = 64
+_BLOCK = TREE_LANES
 #: Networks with at most this many Gaussian parameters draw them for a block
 #: of samples at once (:func:`pysimbias.rng.fill_normal_columns`).
 COLUMN_PARAMS = 64
+#: Largest sum tree :func:`sum_tree` builds (64 floats of work space per node).
+MAX_TREE_NODES = 1 << 16
+# Parallel work items of sample_tree_keys, each with its own work space.
+_TREE_PARTS = 256
 
 __all__ = [
     "ACTIVATIONS",
@@ -39,6 +49,8 @@ __all__ = [
     "draw_params",
     "keys_from_params",
     "sample_keys",
+    "sum_tree",
+    "sample_tree_keys",
 ]
 
 
@@ -91,6 +103,31 @@ def _draw_one(seed, law, scales, params, work):
         fill_uniform(seed, params, np.float32(1.0))
     for k in range(np.uint64(params.shape[0])):
         params[k] *= scales[k]
+
+
+@numba.njit(inline="always")
+def _draw_columns(key0, key1, first, law, scales, cols, params, work):
+    """Column j of ``cols`` = the parameters of sample ``first + j`` of the chunk.
+
+    Gaussian parameters of networks with at most :data:`COLUMN_PARAMS` of
+    them are drawn for all columns at once, across the samples' streams,
+    which gives the same values several times faster than drawing a few
+    values per stream.  ``params`` and ``work`` are :func:`_draw_one`'s.
+    """
+    n_par, lanes = cols.shape
+    if law == 0 and n_par <= COLUMN_PARAMS:
+        seeds = np.empty(lanes, dtype=np.uint64)
+        for j in range(lanes):
+            seeds[j] = stream_seed(key0, key1, first + j)
+        fill_normal_columns(seeds, cols, np.empty(((n_par + 1) // 2, lanes), dtype=np.uint64),
+                            np.empty((n_par, lanes), dtype=np.uint8))
+        for k in range(n_par):
+            for j in range(lanes):
+                cols[k, j] *= scales[k]
+    else:
+        for j in range(lanes):
+            _draw_one(stream_seed(key0, key1, first + j), law, scales, params, work)
+            cols[:, j] = params
 
 
 @numba.njit(inline="always", fastmath=True)
@@ -230,19 +267,83 @@ def sample_keys(key0, key1, start, count, XT, sizes, bias, act, law, sigma_w, si
         work = np.empty(normal_work_size(n_par), dtype=np.uint64)
         scratch = _scratch(sizes, XT)
         lo = blk * _BLOCK
-        column_rows = n_par if by_columns else 0
-        normals = np.empty((column_rows, _BLOCK), dtype=np.float32)
+        cols = np.empty((n_par if by_columns else 0, _BLOCK), dtype=np.float32)
         if by_columns:
-            seeds = np.empty(_BLOCK, dtype=np.uint64)
-            for j in range(_BLOCK):
-                seeds[j] = stream_seed(key0, key1, start + lo + j)
-            fill_normal_columns(seeds, normals, np.empty(((n_par + 1) // 2, _BLOCK), dtype=np.uint64),
-                                np.empty((n_par, _BLOCK), dtype=np.uint8))
+            _draw_columns(key0, key1, start + lo, law, scales, cols, params, work)
         for r in range(lo, min(count, lo + _BLOCK)):
             if by_columns:
-                for k in range(n_par):
-                    params[k] = normals[k, r - lo] * scales[k]
+                params[:] = cols[:, r - lo]
             else:
                 _draw_one(stream_seed(key0, key1, start + r), law, scales, params, work)
             _forward_key(params, sizes, bias, act, scratch, keys, r, m)
     return keys
+
+
+def sum_tree(XT, max_nodes=MAX_TREE_NODES):
+    """The tree of partial sums that evaluates a linear unit on inputs with coordinates in {-1, 0, 1}.
+
+    The unit's pre-activation on input i, summed over the coordinates in
+    order and started from the bias, passes through the partial sums of the
+    input's leading coordinates; inputs with the same leading coordinates
+    share them, and a zero coordinate adds nothing.  Node 0 is the bias and
+    node k + 1 is node ``src[k]`` plus weight ``coord[k]`` (minus it where
+    ``flip[k]`` is ``-2**31``); input i ends at node ``out_node[i]``.  On
+    the cube {0,1}^n the tree has 2^n nodes: one addition per input.
+
+    Parameters
+    ----------
+    XT : ndarray, shape (d, m)
+        The inputs, one per column.
+    max_nodes : int
+        Give up on larger trees.
+
+    Returns
+    -------
+    (src, coord, flip, out_node) : tuple of int32 ndarrays, or None
+        None when some coordinate is not -1, 0 or 1, or the tree would have
+        more than ``max_nodes`` nodes.
+    """
+    XT = np.asarray(XT)
+    if not np.isin(XT, (-1.0, 0.0, 1.0)).all():
+        return None
+    node = np.zeros(XT.shape[1], dtype=np.int64)
+    src, coord, flip = [], [], []
+    n_nodes = 1
+    for a, x in enumerate(XT):
+        moving = x != 0
+        children, inverse = np.unique(2 * node[moving] + (x[moving] < 0), return_inverse=True)
+        src.append(children >> 1)
+        coord.append(np.full(children.shape[0], a))
+        flip.append(children & 1)
+        node[moving] = n_nodes + inverse.ravel()
+        n_nodes += children.shape[0]
+        if n_nodes > max_nodes:
+            return None
+    flip = np.concatenate(flip) * np.iinfo(np.int32).min
+    return tuple(np.ascontiguousarray(t, dtype=np.int32)
+                 for t in (np.concatenate(src), np.concatenate(coord), flip, node))
+
+
+@numba.njit(cache=True, parallel=True, nogil=True)
+def sample_tree_keys(key0, key1, start, count, src, coord, flip, out_node, sizes, bias, law, sigma_w, sigma_b):
+    """:func:`sample_keys` of a perceptron, by the sum tree ``(src, coord, flip, out_node)``.
+
+    The tree is :func:`sum_tree` of the inputs; ``sizes`` is ``(d, 1)``.  The
+    keys are those :func:`sample_keys` gives on the same inputs, bit for bit.
+    """
+    m = out_node.shape[0]
+    n_blocks = (count + _BLOCK - 1) // _BLOCK
+    keys = np.empty((n_blocks * _BLOCK, (m + 63) // 64), dtype=np.uint64)
+    scales = param_scales(sizes, bias, sigma_w, sigma_b)
+    n_par = scales.shape[0]
+    root = sizes[0] if bias else -1
+    n_parts = min(n_blocks, _TREE_PARTS)
+    for part in numba.prange(n_parts):
+        params = np.empty(n_par, dtype=np.float32)
+        work = np.empty(normal_work_size(n_par), dtype=np.uint64)
+        cols = np.empty((n_par, _BLOCK), dtype=np.float32)
+        vals = np.empty((src.shape[0] + 1, _BLOCK), dtype=np.float32)
+        for blk in range(part * n_blocks // n_parts, (part + 1) * n_blocks // n_parts):
+            _draw_columns(key0, key1, start + blk * _BLOCK, law, scales, cols, params, work)
+            tree_keys(vals, cols, root, src, coord, flip, out_node, keys, blk * _BLOCK)
+    return keys[:count]

@@ -15,6 +15,10 @@ is one register, elsewhere LLVM splits it into narrower ones.
 
 :func:`pack_positive` turns an output row into packed key words with one
 vector compare per 16 inputs.
+
+:func:`tree_keys` evaluates one linear threshold unit for 64 networks at
+once, one network per vector lane, through a tree of partial sums shared by
+all inputs (see :func:`pysimbias.network_kernels.sum_tree`).
 """
 
 import numba
@@ -24,7 +28,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["BLOCK", "MAX_ROWS", "padded_length", "dense_tile", "pack_positive"]
+__all__ = ["BLOCK", "MAX_ROWS", "TREE_LANES", "padded_length", "dense_tile", "pack_positive", "tree_keys"]
 
 LANES = 16
 VECTORS = 2
@@ -36,6 +40,8 @@ _F32 = ir.FloatType()
 _I32 = ir.IntType(32)
 _I64 = ir.IntType(64)
 _VEC = ir.VectorType(_F32, LANES)
+_IVEC = ir.VectorType(_I32, LANES)
+_KVEC = ir.VectorType(_I64, LANES)
 
 
 @numba.njit(cache=True)
@@ -184,3 +190,104 @@ def pack_positive(buf, row, keys, r, m):
     rem = m & 63
     if rem:
         keys[r, keys.shape[1] - 1] &= (np.uint64(1) << np.uint64(rem)) - np.uint64(1)
+
+
+TREE_LANES = 64  # networks per call of tree_keys, four vectors of 16
+_TREE_VECTORS = TREE_LANES // LANES
+
+
+def _tree_codegen(context, builder, signature, args):
+    vals, cols, root, src, coord, flip, out_node, keys, row0 = args
+    arrays = [context.make_array(t)(context, builder, a) if isinstance(t, types.Array) else None
+              for t, a in zip(signature.args, args)]
+    vals_ptr, cols_ptr, src_ptr, coord_ptr, flip_ptr, out_ptr, key_ptr = (
+        arrays[k].data for k in (0, 1, 3, 4, 5, 6, 7))
+    n_ops = builder.extract_value(arrays[3].shape, 0)
+    m = builder.extract_value(arrays[6].shape, 0)
+    n_words = builder.extract_value(arrays[7].shape, 1)
+
+    def i64(x):
+        return ir.Constant(_I64, x)
+
+    def splat(x, vec_type):
+        undef = ir.Constant(vec_type, ir.Undefined)
+        mask = ir.Constant(ir.VectorType(_I32, LANES), [0] * LANES)
+        return builder.shuffle_vector(builder.insert_element(undef, x, ir.Constant(_I32, 0)), undef, mask)
+
+    def lanes(ptr, row, v, vec_type=_VEC):
+        index = builder.add(builder.mul(row, i64(TREE_LANES)), i64(LANES * v))
+        return builder.bitcast(builder.gep(ptr, [index]), vec_type.as_pointer())
+
+    def entry(ptr, index):
+        return builder.sext(builder.load(builder.gep(ptr, [index])), _I64)
+
+    # Node 0 is the bias, or 0.
+    has_root = builder.icmp_signed(">=", root, i64(0))
+    root_row = builder.select(has_root, root, i64(0))
+    for v in range(_TREE_VECTORS):
+        value = builder.load(lanes(cols_ptr, root_row, v), align=4)
+        value = builder.select(has_root, value, ir.Constant(_VEC, [0.0] * LANES))
+        builder.store(value, lanes(vals_ptr, i64(0), v), align=4)
+    # Node k + 1 = node src[k] + (or - when flip[k]) weight coord[k].
+    with cgutils.for_range(builder, n_ops) as loop:
+        k = loop.index
+        parent, weight, node = entry(src_ptr, k), entry(coord_ptr, k), builder.add(k, i64(1))
+        sign = splat(builder.trunc(entry(flip_ptr, k), _I32), _IVEC)
+        for v in range(_TREE_VECTORS):
+            x = builder.load(lanes(vals_ptr, parent, v), align=4)
+            w = builder.load(lanes(cols_ptr, weight, v, _IVEC), align=4)
+            builder.store(builder.fadd(x, builder.bitcast(builder.xor(w, sign), _VEC)),
+                          lanes(vals_ptr, node, v), align=4)
+    # Key word q of every lane: bit b is set iff the sum at input 64 q + b is > 0.
+    zero = ir.Constant(_VEC, [0.0] * LANES)
+    acc = [cgutils.alloca_once(builder, _KVEC) for _ in range(_TREE_VECTORS)]
+    with cgutils.for_range(builder, n_words) as word_loop:
+        q = word_loop.index
+        for v in range(_TREE_VECTORS):
+            builder.store(ir.Constant(_KVEC, [0] * LANES), acc[v])
+        first = builder.mul(q, i64(64))
+        left = builder.sub(m, first)
+        n_bits = builder.select(builder.icmp_signed("<", left, i64(64)), left, i64(64))
+        with cgutils.for_range(builder, n_bits) as bit_loop:
+            b = bit_loop.index
+            node = entry(out_ptr, builder.add(first, b))
+            bit = splat(builder.shl(i64(1), b), _KVEC)
+            for v in range(_TREE_VECTORS):
+                positive = builder.fcmp_ordered(">", builder.load(lanes(vals_ptr, node, v), align=4), zero)
+                old = builder.load(acc[v])
+                builder.store(builder.select(positive, builder.or_(old, bit), old), acc[v])
+        for v in range(_TREE_VECTORS):
+            words = builder.load(acc[v])
+            for e in range(LANES):
+                row = builder.add(row0, i64(LANES * v + e))
+                ptr = builder.gep(key_ptr, [builder.add(builder.mul(row, n_words), q)])
+                builder.store(builder.extract_element(words, ir.Constant(_I32, e)), ptr)
+    return context.get_dummy_value()
+
+
+@intrinsic
+def _tree(typingctx, vals, cols, root, src, coord, flip, out_node, keys, row0):
+    def is_array(t, dtype, ndim):
+        return isinstance(t, types.Array) and t.dtype == dtype and t.ndim == ndim and t.layout == "C"
+
+    if not (is_array(vals, types.float32, 2) and is_array(cols, types.float32, 2)
+            and all(is_array(t, types.int32, 1) for t in (src, coord, flip, out_node))
+            and is_array(keys, types.uint64, 2)):
+        return None
+    return types.void(vals, cols, types.int64, src, coord, flip, out_node, keys, types.int64), _tree_codegen
+
+
+@numba.njit(inline="always")
+def tree_keys(vals, cols, root, src, coord, flip, out_node, keys, row0):
+    """Keys of :data:`TREE_LANES` linear threshold units, one per lane, by a shared sum tree.
+
+    Column j of ``cols`` (n_par x TREE_LANES float32) holds the parameters of
+    network j; row ``root`` is the bias (no bias when ``root`` < 0).  Tree
+    node 0 is the bias and node k + 1 is node ``src[k]`` plus weight
+    ``coord[k]``, negated where ``flip[k]`` is ``-2**31`` (it is 0
+    elsewhere); ``vals`` (at least ``len(src) + 1`` x TREE_LANES float32) is
+    work space for the nodes.  ``keys[row0 + j]`` (all TREE_LANES rows must
+    exist) becomes the packed bits ``node[out_node[i]] > 0`` for i <
+    ``len(out_node)``.
+    """
+    _tree(vals, cols, np.int64(root), src, coord, flip, out_node, keys, np.int64(row0))

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from pysimbias import network_kernels as nk
+from pysimbias.encodings import make_encoding
 from pysimbias.rng import chunk_key
 from reference import (
     binary_inputs,
@@ -180,6 +181,66 @@ def test_sample_keys_equals_keys_from_drawn_params(case):
         np.testing.assert_array_equal(fused, two_step)
 
 
+def _tree_cases():
+    rng = np.random.default_rng(11)
+    signed = rng.integers(-1, 2, size=(5, 40)).astype(np.float32)
+    signed[:, 7] = 0  # an all-zero input: the bias alone
+    signed[:, 9] = signed[:, 3]  # a repeated input
+    cases = {f"binary{n}": make_encoding("binary", n).transposed32() for n in (1, 2, 5, 7, 9)}
+    cases.update({spec: make_encoding(spec, 6).transposed32() for spec in ("pm1", "gray", "permuted:3")})
+    cases["onehot7"] = make_encoding("onehot", 7).transposed32()  # 129 parameters: drawn stream by stream
+    cases["signed"] = np.ascontiguousarray(signed)
+    return cases
+
+
+TREE_CASES = _tree_cases()
+
+
+@pytest.mark.parametrize("name", sorted(TREE_CASES))
+def test_sample_tree_keys_equals_sample_keys(name):
+    XT = TREE_CASES[name]
+    tree = nk.sum_tree(XT)
+    sizes = sizes_of(XT.shape[0], ())
+    for bias, law in itertools.product((True, False), LAWS):
+        k0, k1 = key_for("tree", name, bias, law)
+        for start, count in ((0, 1), (3, 63), (1000, 64), (77, 1000)):
+            expected = nk.sample_keys(k0, k1, start, count, XT, sizes, bias, 0, nk.LAWS[law], 1.3, 0.7)
+            got = nk.sample_tree_keys(k0, k1, start, count, *tree, sizes, bias, nk.LAWS[law], 1.3, 0.7)
+            assert got.shape == expected.shape
+            np.testing.assert_array_equal(got, expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(d=st.integers(1, 6), m=st.integers(1, 30), seed=st.integers(0, 2 ** 32 - 1))
+def test_sum_tree_adds_each_inputs_weights_in_order(d, m, seed):
+    rng = np.random.default_rng(seed)
+    XT = rng.integers(-1, 2, size=(d, m)).astype(np.float32)
+    src, coord, flip, out_node = nk.sum_tree(XT)
+    w, b = rng.standard_normal(d), rng.standard_normal()
+    nodes = [b]
+    for s, a, f in zip(src, coord, flip):
+        assert s < len(nodes) and f in (0, np.iinfo(np.int32).min)
+        nodes.append(nodes[s] - w[a] if f else nodes[s] + w[a])
+    for i in range(m):
+        total = b
+        for a in range(d):
+            if XT[a, i]:
+                total = total + XT[a, i] * w[a]
+        assert nodes[out_node[i]] == total  # the same additions in the same order
+
+
+def test_sum_tree_sizes_and_refusals():
+    for n in range(1, 10):
+        src, coord, flip, out_node = nk.sum_tree(inputs_T(n))
+        assert len(src) == 2 ** n - 1 and not flip.any()  # one addition per input besides input 0
+        assert sorted(out_node) == list(range(2 ** n))
+    assert len(nk.sum_tree(make_encoding("pm1", 5).transposed32())[0]) == 2 ** 6 - 2
+    assert nk.sum_tree(make_encoding("gaussian:3", 4).transposed32()) is None
+    assert nk.sum_tree(inputs_T(3) * 2) is None
+    assert nk.sum_tree(inputs_T(6), max_nodes=63) is None
+    assert nk.sum_tree(inputs_T(6), max_nodes=64) is not None
+
+
 def test_param_count_and_layout():
     for d, widths in ((3, ()), (3, (1,)), (8, (40, 40)), (2, (5, 7, 3))):
         sizes = sizes_of(d, widths)
@@ -280,13 +341,13 @@ def test_thread_count_independence():
             numba.set_num_threads(threads)
             keys = nk.sample_keys(k0, k1, 0, 1000, XT, sizes, True, 1, 0, 1.0, 1.0)
             params = nk.draw_params(k0, k1, 0, 1000, sizes, True, 0, 1.0, 1.0)
-            results.append((keys, params, nk.keys_from_params(params, XT, sizes, True, 1)))
+            tree_keys = nk.sample_tree_keys(k0, k1, 0, 20000, *nk.sum_tree(XT), sizes_of(n, ()), True, 0, 1.0, 1.0)
+            results.append((keys, params, nk.keys_from_params(params, XT, sizes, True, 1), tree_keys))
     finally:
         numba.set_num_threads(original)
-    for keys, params, keys2 in results[1:]:
-        np.testing.assert_array_equal(keys, results[0][0])
-        np.testing.assert_array_equal(params, results[0][1])
-        np.testing.assert_array_equal(keys2, results[0][2])
+    for result in results[1:]:
+        for got, expected in zip(result, results[0]):
+            np.testing.assert_array_equal(got, expected)
 
 
 @pytest.mark.parametrize("widths", WIDTHS, ids=lambda w: "w" + ("x".join(map(str, w)) or "0"))
