@@ -1,4 +1,4 @@
-"""Perceptron with bias on {0,1}^7: sample + pack + count, against plain batched NumPy.
+"""Perceptron with bias on {0,1}^7 (the sum-tree path): sample + pack + count, against plain batched NumPy.
 
 Besides the whole pipeline (``count_functions``: sample, pack, count exactly,
 and order the distinct functions canonically), prints its parts measured on
