@@ -13,8 +13,8 @@ output bit of input i is 1 iff the final pre-activation is > 0.
 
 A perceptron on inputs whose coordinates are all -1, 0 or 1 (the cube
 encodings, one-hot) has a faster exact path, :func:`sample_tree_keys`: over
-such inputs every multiply-add is an exact addition or subtraction of a
-weight, so the pre-activations of all inputs are the nodes of one tree of
+such inputs every multiply-add rounds exactly as adding or subtracting the
+weight does, so the pre-activations of all inputs are the nodes of one tree of
 partial sums (:func:`sum_tree`), evaluated for 64 networks at once.
 """
 
@@ -288,7 +288,7 @@ def sum_tree(XT, max_nodes=MAX_TREE_NODES):
     share them, and a zero coordinate adds nothing.  Node 0 is the bias and
     node k + 1 is node ``src[k]`` plus weight ``coord[k]`` (minus it where
     ``flip[k]`` is ``-2**31``); input i ends at node ``out_node[i]``.  On
-    the cube {0,1}^n the tree has 2^n nodes: one addition per input.
+    the cube {0,1}^n the tree has 2^n nodes: 2^n - 1 additions.
 
     Parameters
     ----------

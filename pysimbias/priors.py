@@ -45,7 +45,9 @@ class NetworkPrior:
             float(config.sigma_w),
             float(config.sigma_b),
         )
-        self._tree = None if len(config.widths) else sum_tree(self._XT)
+        # Past ~1e30 a scaled draw can overflow float32, where inf * 0 makes the fused path NaN.
+        exact = not len(config.widths) and max(config.sigma_w, config.sigma_b) <= 1e30
+        self._tree = sum_tree(self._XT) if exact else None
 
     def sample_chunk(self, key, count):
         """Packed functions of the first ``count`` networks of chunk ``key``."""

@@ -285,8 +285,8 @@ def tree_keys(vals, cols, root, src, coord, flip, out_node, keys, row0):
     network j; row ``root`` is the bias (no bias when ``root`` < 0).  Tree
     node 0 is the bias and node k + 1 is node ``src[k]`` plus weight
     ``coord[k]``, negated where ``flip[k]`` is ``-2**31`` (it is 0
-    elsewhere); ``vals`` (at least ``len(src) + 1`` x TREE_LANES float32) is
-    work space for the nodes.  ``keys[row0 + j]`` (all TREE_LANES rows must
+    elsewhere); ``vals`` (``len(src) + 1`` x TREE_LANES float32) is
+    work space for the nodes.  Both have exactly TREE_LANES columns.  ``keys[row0 + j]`` (all TREE_LANES rows must
     exist) becomes the packed bits ``node[out_node[i]] > 0`` for i <
     ``len(out_node)``.
     """
