@@ -34,6 +34,10 @@ _BLOCK = TREE_LANES
 #: Networks with at most this many Gaussian parameters draw them for a block
 #: of samples at once (:func:`pysimbias.rng.fill_normal_columns`).
 COLUMN_PARAMS = 64
+#: Largest sigma_w or sigma_b the sum tree is used for: beyond it a scaled
+#: draw can overflow float32, and the fused path's inf * 0 = NaN has no
+#: counterpart in the tree, which skips zero coordinates.
+MAX_TREE_SIGMA = 1e30
 #: Largest sum tree :func:`sum_tree` builds (64 floats of work space per node).
 MAX_TREE_NODES = 1 << 16
 # Parallel work items of sample_tree_keys, each with its own work space.
@@ -49,6 +53,7 @@ __all__ = [
     "draw_params",
     "keys_from_params",
     "sample_keys",
+    "MAX_TREE_SIGMA",
     "sum_tree",
     "sample_tree_keys",
 ]

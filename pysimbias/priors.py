@@ -15,7 +15,15 @@ non-neural priors in :mod:`pysimbias.priors_metric` and
 import numpy as np
 
 from .bits import n_words
-from .network_kernels import ACTIVATIONS, LAWS, layer_sizes, sample_keys, sample_tree_keys, sum_tree
+from .network_kernels import (
+    ACTIVATIONS,
+    LAWS,
+    MAX_TREE_SIGMA,
+    layer_sizes,
+    sample_keys,
+    sample_tree_keys,
+    sum_tree,
+)
 from .priors_learner import LearnerPrior
 from .priors_metric import GPPrior, TreePrior, VoronoiPrior
 from .priors_null import FixedOnesPrior, ShuffledPrior
@@ -45,8 +53,7 @@ class NetworkPrior:
             float(config.sigma_w),
             float(config.sigma_b),
         )
-        # Past ~1e30 a scaled draw can overflow float32, where inf * 0 makes the fused path NaN.
-        exact = not len(config.widths) and max(config.sigma_w, config.sigma_b) <= 1e30
+        exact = not len(config.widths) and max(config.sigma_w, config.sigma_b) <= MAX_TREE_SIGMA
         self._tree = sum_tree(self._XT) if exact else None
 
     def sample_chunk(self, key, count):
