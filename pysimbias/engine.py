@@ -132,7 +132,7 @@ def count_functions(prior, samples, seed, progress=None, max_rows=None):
     -------
     Histogram
     """
-    counter = KeyCounter(prior.n_words)
+    counter = KeyCounter(prior.n_words, expected_total=samples, max_distinct=max_rows)
     done = 0
     for k, count in chunk_plan(samples):
         if max_rows is not None and counter.distinct + count > max_rows:
@@ -159,15 +159,17 @@ class _Accumulator:
     started afresh.
     """
 
-    def __init__(self, progress, n_words, plan):
+    def __init__(self, progress, n_words, plan, expected_total):
         self._progress = progress
         self._n_words = n_words
         self._plan = plan
+        self._expected_total = expected_total
         self._row_bytes = 8 * (n_words + 1)
         self._fresh()
 
     def _fresh(self):
-        self.counter = KeyCounter(self._n_words)
+        self.counter = KeyCounter(self._n_words, expected_total=self._expected_total,
+                                  max_distinct=self._plan.table_rows)
         self.chunks = []
         self.snapshot = None
         self.unsaved = 0
@@ -194,7 +196,7 @@ class _Accumulator:
         self.snapshot, self.unsaved = seq, 0
 
 
-def record_chunks(prior, seed, chunks, progress, plan, on_chunk=None):
+def record_chunks(prior, seed, chunks, progress, plan, on_chunk=None, expected_total=None):
     """Count chunks into a run's progress, within a memory plan.
 
     First the chunk files left by an interrupted session are merged into the
@@ -212,8 +214,11 @@ def record_chunks(prior, seed, chunks, progress, plan, on_chunk=None):
     plan : pysimbias.memory.MemoryPlan
     on_chunk : callable, optional
         Called with the number of samples of every chunk computed.
+    expected_total : int, optional
+        Samples the run holds in all: a hint that lets the counting table
+        grow in fewer, larger steps when most samples are new functions.
     """
-    table = _Accumulator(progress, prior.n_words, plan)
+    table = _Accumulator(progress, prior.n_words, plan, expected_total)
     for k in sorted(progress.journal):
         keys, counts = progress.read_chunk(k)
         table.add(k, keys, counts, progress.journal[k].stat().st_size)

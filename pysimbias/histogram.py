@@ -1,5 +1,7 @@
 """Exact histograms of Boolean functions: accumulate keys, then freeze them."""
 
+import math
+
 import numpy as np
 
 from .bits import keys_to_text, n_words, order_by_count, take_rows, text_sort_order
@@ -14,18 +16,34 @@ _EMPTY_COUNTS = np.zeros(0, dtype=np.int64)
 class KeyCounter:
     """Growable exact counter of packed keys.
 
+    The table doubles whenever a partition reaches the load limit.  Given
+    ``expected_total``, it quadruples instead when the keys so far, plus the
+    samples still to come at the rate of new keys since the last growth,
+    would fill the doubled table: when most samples are new functions, this
+    halves the rehashing.  The projection can overshoot by one doubling
+    when new functions dry up later; ``max_distinct`` bounds the table.
+
     Parameters
     ----------
     n_words : int
         Words per key (``ceil(m / 64)``).
     capacity : int, optional
         Initial number of slots (rounded up to a power of two).
+    expected_total : int, optional
+        How many samples (keys, weighted by their counts) the caller expects
+        to add in all; only a hint for growing.
+    max_distinct : int, optional
+        Most distinct keys the caller will let the table hold; growth never
+        goes beyond the slots they need.
     """
 
-    def __init__(self, n_words, capacity=1 << 16):
+    def __init__(self, n_words, capacity=1 << 16, expected_total=None, max_distinct=None):
         capacity = max(MIN_CAPACITY, 1 << int(capacity - 1).bit_length())
         self._table = empty_table(capacity, int(n_words))
         self._used = np.zeros(PARTS, dtype=np.int64)
+        self._expected_total = expected_total
+        self._max_capacity = None if max_distinct is None else _slots_for(max_distinct)
+        self._last_growth = (0, 0)  # (samples, distinct keys) when the table last grew
         self.distinct = 0
         self.total = 0
 
@@ -37,18 +55,37 @@ class KeyCounter:
     def add(self, keys, counts=None):
         """Count every row of ``keys`` (once, or ``counts[r]`` times).
 
-        The table doubles whenever a partition reaches the load limit, as
+        The table grows whenever a partition reaches the load limit, as
         often as the batch needs.
         """
         keys = np.ascontiguousarray(keys, dtype=np.uint64)
         counts = _EMPTY_COUNTS if counts is None else np.ascontiguousarray(counts, dtype=np.int64)
+        batch_total = int(counts.sum()) if counts.shape[0] else keys.shape[0]
         keys, counts, hashes, starts = group_keys(keys, counts)
         next_key = starts[:PARTS].copy()
         while not insert_grouped(self._table, keys, counts, hashes, starts, next_key, self._used,
                                  int(MAX_LOAD * (self.capacity // PARTS))):
-            self._table = rehash(self._table, 2 * self.capacity)
+            self._table = rehash(self._table, self._grown_capacity(self.total + batch_total))
         self.distinct = int(self._used.sum())
-        self.total += int(counts.sum()) if counts.shape[0] else keys.shape[0]
+        self.total += batch_total
+
+    def _grown_capacity(self, added):
+        """Slots after a growth: twice as many, or four times if the run's rate of new keys projects that far.
+
+        The rate is the one since the previous growth, so a run whose new
+        functions are drying up does not grow as if they were not.
+        """
+        capacity = 2 * self.capacity
+        distinct = int(self._used.sum())
+        if self._expected_total is not None:
+            since_total, since_distinct = self._last_growth
+            rate = (distinct - since_distinct) / max(added - since_total, 1)
+            if distinct + rate * max(self._expected_total - added, 0) > MAX_LOAD * capacity:
+                capacity *= 2
+        if self._max_capacity is not None:
+            capacity = max(2 * self.capacity, min(capacity, self._max_capacity))
+        self._last_growth = (added, distinct)
+        return capacity
 
     def items(self):
         """Distinct keys and their counts, in table order."""
@@ -73,6 +110,11 @@ class KeyCounter:
     def _text_ordered(self):
         keys, counts = self.items()
         return keys, counts, text_sort_order(keys)
+
+
+def _slots_for(distinct):
+    """Fewest slots (a power of two) that hold ``distinct`` keys within the load limit."""
+    return max(MIN_CAPACITY, 1 << int(math.ceil(distinct / MAX_LOAD) - 1).bit_length())
 
 
 class Histogram:

@@ -202,7 +202,7 @@ def _run(out, sampler, context, progress_dir, plan, threads, progress, client, p
     clock = time.perf_counter()
     with thread_limit(threads):
         if client is None:
-            record_chunks(prior, config.seed, pending, progress_dir, plan, progress)
+            record_chunks(prior, config.seed, pending, progress_dir, plan, progress, expected_total=config.samples)
             backend = {"name": "local"}
         else:
             record_chunks(prior, config.seed, [], progress_dir, plan)

@@ -131,6 +131,48 @@ def test_large_batches_with_prefetching_and_growth_match_np_unique():
         sorted(zip(map(tuple, want_keys.tolist()), want_counts.tolist()))
 
 
+def test_growth_hint_grows_in_larger_steps_within_max_distinct():
+    rng = np.random.default_rng(5)
+    keys = rng.integers(0, 2**64, size=(3000, 2), dtype=np.uint64)  # all distinct
+    plain = KeyCounter(2, capacity=16)
+    hinted = KeyCounter(2, capacity=16, expected_total=10 * len(keys))
+    capped = KeyCounter(2, capacity=16, expected_total=10 * len(keys), max_distinct=len(keys))
+    plain_sizes, hinted_sizes, capped_sizes = [], [], []
+    for part in np.array_split(keys, 30):
+        for counter, sizes in ((plain, plain_sizes), (hinted, hinted_sizes), (capped, capped_sizes)):
+            counter.add(part)
+            sizes.append(counter.capacity)
+    growth = [b // a for a, b in zip(hinted_sizes, hinted_sizes[1:]) if b != a]
+    assert growth and set(growth) == {4}  # the projection asks for four times every time
+    assert set(b // a for a, b in zip(plain_sizes, plain_sizes[1:]) if b != a) <= {2, 4, 8}
+    assert plain.capacity == 8192 and hinted.capacity == 16384
+    # max_distinct: no more slots than 3000 keys need at the load limit (4286 -> 8192)
+    assert capped.capacity == 8192 >= len(keys) / MAX_LOAD
+    for counter in (hinted, capped):
+        assert counter_as_dict(counter) == counter_as_dict(plain)
+
+
+def test_growth_hint_doubles_when_few_samples_are_new():
+    # 300 functions seen again and again, then one new function in every
+    # two hundred samples: the rate since the last growth is what is projected.
+    rng = np.random.default_rng(6)
+    pool = rng.integers(0, 2**64, size=(300, 2), dtype=np.uint64)
+    batches = [pool[rng.integers(0, 300, size=1000)] for _ in range(20)]
+    fresh = rng.integers(0, 2**64, size=(1000, 2), dtype=np.uint64)
+    batches += [np.concatenate([pool[rng.integers(0, 300, size=995)], fresh[5 * i:5 * i + 5]])
+                for i in range(100)]
+    plain = KeyCounter(2, capacity=1024)
+    hinted = KeyCounter(2, capacity=1024, expected_total=120_000)
+    sizes = [hinted.capacity]
+    for batch in batches:
+        plain.add(batch)
+        hinted.add(batch)
+        sizes.append(hinted.capacity)
+    assert {b // a for a, b in zip(sizes, sizes[1:]) if b != a} == {2}
+    assert hinted.capacity == plain.capacity
+    assert counter_as_dict(hinted) == counter_as_dict(plain)
+
+
 def test_empty_table_is_zeroed():
     from pysimbias.counting_kernels import empty_table
 
