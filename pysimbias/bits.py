@@ -139,6 +139,14 @@ def popcount64(x):
     return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
 
 
+@numba.njit(inline="always")
+def put_count_order_row(out, r, keys, row, count):
+    """Write row ``r`` of :func:`count_order_words`: ``count``'s complement, then row ``row`` of ``keys`` (its first ``W`` words)."""
+    out[r, 0] = ~np.uint64(count)
+    for w in range(out.shape[1] - 1):
+        out[r, 1 + w] = reverse64(keys[row, w])
+
+
 @numba.njit(cache=True, parallel=True)
 def _order_words(keys, counts, with_counts):
     """Bit-reversed words of every key, after the count's complement when ``with_counts``."""
@@ -146,9 +154,10 @@ def _order_words(keys, counts, with_counts):
     out = np.empty((keys.shape[0], keys.shape[1] + first), dtype=np.uint64)
     for r in numba.prange(keys.shape[0]):
         if with_counts:
-            out[r, 0] = ~np.uint64(counts[r])
-        for w in range(keys.shape[1]):
-            out[r, first + w] = reverse64(keys[r, w])
+            put_count_order_row(out, r, keys, r, counts[r])
+        else:
+            for w in range(keys.shape[1]):
+                out[r, w] = reverse64(keys[r, w])
     return out
 
 
@@ -218,6 +227,17 @@ def text_sort_order(keys, counts=None):
     return row_order(count_order_words(keys, counts))
 
 
+def order_count_words(words):
+    """Functions and their counts in count order, from rows of :func:`count_order_words` in any order.
+
+    Returns
+    -------
+    keys : ndarray of uint64, shape (n, W)
+    counts : ndarray of int64, shape (n,)
+    """
+    return _from_count_words(sorted_rows(words))
+
+
 def order_by_count(keys, counts):
     """Functions and their counts in count order (count descending, then text), as new arrays.
 
@@ -235,4 +255,4 @@ def order_by_count(keys, counts):
     keys : ndarray of uint64, shape (n, W)
     counts : ndarray of int64, shape (n,)
     """
-    return _from_count_words(sorted_rows(count_order_words(keys, counts)))
+    return order_count_words(count_order_words(keys, counts))

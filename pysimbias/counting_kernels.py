@@ -29,6 +29,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .bits import put_count_order_row
 from .rng import GAMMA, mix64
 
 # Keys ahead whose slots are prefetched; about the number of memory accesses
@@ -49,7 +50,7 @@ MIN_CAPACITY = 16 * PARTS
 MAX_LOAD = 0.7
 
 __all__ = ["MAX_LOAD", "MIN_CAPACITY", "PARTS", "empty_table", "hash_keys", "group_keys", "insert_grouped",
-           "rehash", "table_items"]
+           "rehash", "table_count_words", "table_items"]
 
 
 @numba.njit(inline="always")
@@ -188,12 +189,8 @@ def insert_grouped(table, keys, counts, hashes, starts, next_key, used, limit):
 
 
 @numba.njit(cache=True, parallel=True)
-def table_items(table):
-    """The occupied slots' keys (D, W) and counts (D,), in slot order.
-
-    The slots are scanned in segments by all threads: one pass counts each
-    segment's occupied slots, a second copies them to their places.
-    """
+def _segment_rows(table):
+    """Where each segment's occupied slots start among all of them (the last entry: how many there are)."""
     n_w = table.shape[1] - 1
     n_seg = (table.shape[0] + _SEGMENT - 1) // _SEGMENT
     used = np.zeros(n_seg + 1, dtype=np.int64)
@@ -202,9 +199,21 @@ def table_items(table):
             used[g + 1] += table[s, n_w] != 0
     for g in range(n_seg):
         used[g + 1] += used[g]
-    keys = np.empty((used[n_seg], n_w), dtype=np.uint64)
-    counts = np.empty(used[n_seg], dtype=np.int64)
-    for g in numba.prange(n_seg):
+    return used
+
+
+@numba.njit(cache=True, parallel=True)
+def table_items(table):
+    """The occupied slots' keys (D, W) and counts (D,), in slot order.
+
+    The slots are scanned in segments by all threads: one pass counts each
+    segment's occupied slots, a second copies them to their places.
+    """
+    n_w = table.shape[1] - 1
+    used = _segment_rows(table)
+    keys = np.empty((used[-1], n_w), dtype=np.uint64)
+    counts = np.empty(used[-1], dtype=np.int64)
+    for g in numba.prange(used.shape[0] - 1):
         r = used[g]
         for s in range(g * _SEGMENT, min(table.shape[0], (g + 1) * _SEGMENT)):
             if table[s, n_w] != 0:
@@ -213,6 +222,25 @@ def table_items(table):
                 counts[r] = np.int64(table[s, n_w])
                 r += 1
     return keys, counts
+
+
+@numba.njit(cache=True, parallel=True)
+def table_count_words(table):
+    """The occupied slots as rows of :func:`pysimbias.bits.count_order_words` (D, W + 1), in slot order.
+
+    The same rows as ``count_order_words(*table_items(table))`` in one pass,
+    without the intermediate keys and counts.
+    """
+    n_w = table.shape[1] - 1
+    used = _segment_rows(table)
+    words = np.empty((used[-1], n_w + 1), dtype=np.uint64)
+    for g in numba.prange(used.shape[0] - 1):
+        r = used[g]
+        for s in range(g * _SEGMENT, min(table.shape[0], (g + 1) * _SEGMENT)):
+            if table[s, n_w] != 0:
+                put_count_order_row(words, r, table, s, table[s, n_w])
+                r += 1
+    return words
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)

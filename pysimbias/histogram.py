@@ -4,8 +4,9 @@ import math
 
 import numpy as np
 
-from .bits import keys_to_text, n_words, order_by_count, take_rows, text_sort_order
-from .counting_kernels import MAX_LOAD, MIN_CAPACITY, PARTS, empty_table, group_keys, insert_grouped, rehash, table_items
+from .bits import keys_to_text, n_words, order_by_count, order_count_words, take_rows, text_sort_order
+from .counting_kernels import (MAX_LOAD, MIN_CAPACITY, PARTS, empty_table, group_keys, insert_grouped, rehash,
+                               table_count_words, table_items)
 from .sort_kernels import SORT_PARALLEL_ROWS
 
 __all__ = ["KeyCounter", "Histogram", "compile_kernels"]
@@ -91,6 +92,10 @@ class KeyCounter:
         """Distinct keys and their counts, in table order."""
         return table_items(self._table)
 
+    def count_order_words(self):
+        """Distinct keys and their counts as rows of :func:`pysimbias.bits.count_order_words`, in table order."""
+        return table_count_words(self._table)
+
     def sorted_blocks(self, block_rows):
         """Distinct keys and counts in text order, as blocks of at most ``block_rows`` rows.
 
@@ -133,14 +138,17 @@ class Histogram:
 
     def __init__(self, keys, counts, m):
         keys = np.ascontiguousarray(keys, dtype=np.uint64).reshape(-1, n_words(m))
-        self.keys, self.counts = order_by_count(keys, np.asarray(counts, dtype=np.int64))
-        self.m = int(m)
+        self._set(*order_by_count(keys, np.asarray(counts, dtype=np.int64)), m)
+
+    def _set(self, keys, counts, m):
+        self.keys, self.counts, self.m = keys, counts, int(m)
 
     @classmethod
     def from_counter(cls, counter, m):
-        """Freeze a :class:`KeyCounter`."""
-        keys, counts = counter.items()
-        return cls(keys, counts, m)
+        """Freeze a :class:`KeyCounter` (its rows go straight into the sort's format)."""
+        histogram = cls.__new__(cls)
+        histogram._set(*order_count_words(counter.count_order_words()), m)
+        return histogram
 
     @property
     def samples(self):

@@ -173,6 +173,23 @@ def test_growth_hint_doubles_when_few_samples_are_new():
     assert counter_as_dict(hinted) == counter_as_dict(plain)
 
 
+@pytest.mark.parametrize("n_words, n_keys", [(1, 0), (1, 500), (2, 70_000), (3, 2000)])
+def test_table_count_words_and_frozen_counter_match_the_two_step_path(n_words, n_keys):
+    # table_count_words fuses table_items and count_order_words; from_counter sorts its rows
+    from pysimbias.bits import count_order_words
+    from pysimbias.counting_kernels import table_count_words
+
+    rng = np.random.default_rng(n_keys)
+    pool = rng.integers(0, 2**64, size=(max(n_keys // 3, 1), n_words), dtype=np.uint64)
+    counter = KeyCounter(n_words, capacity=16)
+    counter.add(pool[rng.zipf(1.3, size=n_keys) % pool.shape[0]])
+    keys, counts = counter.items()
+    assert np.array_equal(table_count_words(counter._table), count_order_words(keys, counts))
+    frozen, direct = Histogram.from_counter(counter, 64 * n_words), Histogram(keys, counts, 64 * n_words)
+    assert np.array_equal(frozen.keys, direct.keys) and np.array_equal(frozen.counts, direct.counts)
+    assert frozen.keys.shape == (counter.distinct, n_words) and frozen.m == 64 * n_words
+
+
 def test_empty_table_is_zeroed():
     from pysimbias.counting_kernels import empty_table
 
