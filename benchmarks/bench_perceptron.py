@@ -13,7 +13,7 @@ import time
 
 from bench_mlp import numpy_pipeline
 from common import best_time, machine_line, report
-from pysimbias.bits import order_by_count
+from pysimbias.bits import order_count_words
 from pysimbias.config import SampleConfig
 from pysimbias.encodings import make_encoding
 from pysimbias.engine import chunk_plan, count_functions
@@ -41,14 +41,13 @@ def main():
     for k, count in chunk_plan(samples):
         chunks.append(prior.sample_chunk(chunk_key(0, k), count))
     sampling = time.perf_counter() - start
-    counter = KeyCounter(prior.n_words)
+    counter = KeyCounter(prior.n_words, expected_total=samples)  # as count_functions makes it
     start = time.perf_counter()
     for keys in chunks:
         counter.add(keys)
     counting = time.perf_counter() - start
-    keys, counts = counter.items()
     start = time.perf_counter()
-    order_by_count(keys, counts)
+    order_count_words(counter.count_order_words())
     ordering = time.perf_counter() - start
     print(f"  parts: sampling kernel {samples / sampling:,.0f} samples/s; exact counting "
           f"{samples / counting:,.0f} keys/s ({counter.distinct:,} distinct, "
