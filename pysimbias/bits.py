@@ -141,7 +141,7 @@ def popcount64(x):
 
 @numba.njit(inline="always")
 def put_count_order_row(out, r, keys, row, count):
-    """Write row ``r`` of :func:`count_order_words`: ``count``'s complement, then row ``row`` of ``keys`` (its first ``W`` words)."""
+    """Write row ``r`` of :func:`count_order_words`: ``count``'s complement, then ``keys[row]``'s first W words."""
     out[r, 0] = ~np.uint64(count)
     for w in range(out.shape[1] - 1):
         out[r, 1 + w] = reverse64(keys[row, w])
