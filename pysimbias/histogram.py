@@ -39,8 +39,7 @@ class KeyCounter:
     """
 
     def __init__(self, n_words, capacity=1 << 16, expected_total=None, max_distinct=None):
-        capacity = max(MIN_CAPACITY, 1 << int(capacity - 1).bit_length())
-        self._table = empty_table(capacity, int(n_words))
+        self._table = empty_table(_power_of_two_slots(capacity), int(n_words))
         self._used = np.zeros(PARTS, dtype=np.int64)
         self._expected_total = expected_total
         self._max_capacity = None if max_distinct is None else _slots_for(max_distinct)
@@ -66,15 +65,18 @@ class KeyCounter:
         next_key = starts[:PARTS].copy()
         while not insert_grouped(self._table, keys, counts, hashes, starts, next_key, self._used,
                                  int(MAX_LOAD * (self.capacity // PARTS))):
-            self._table = rehash(self._table, self._grown_capacity(self.total + batch_total))
+            inserted = sum(counts[a:b].sum() if counts.shape[0] else b - a for a, b in zip(starts, next_key))
+            self._table = rehash(self._table, self._grown_capacity(self.total + int(inserted)))
         self.distinct = int(self._used.sum())
         self.total += batch_total
 
     def _grown_capacity(self, added):
-        """Slots after a growth: twice as many, or four times if the run's rate of new keys projects that far.
+        """Slots after a growth: twice as many, or four times if the rate of new keys projects that far.
 
-        The rate is the one since the previous growth, so a run whose new
-        functions are drying up does not grow as if they were not.
+        ``added`` is the number of samples counted so far, this batch's
+        inserted rows included.  The rate is the one since the previous
+        growth (which this call records), so a run whose new functions are
+        drying up does not grow as if they were not.
         """
         capacity = 2 * self.capacity
         distinct = int(self._used.sum())
@@ -117,9 +119,14 @@ class KeyCounter:
         return keys, counts, text_sort_order(keys)
 
 
+def _power_of_two_slots(slots):
+    """``slots`` rounded up to a power of two, and to at least :data:`MIN_CAPACITY`."""
+    return max(MIN_CAPACITY, 1 << int(slots - 1).bit_length())
+
+
 def _slots_for(distinct):
-    """Fewest slots (a power of two) that hold ``distinct`` keys within the load limit."""
-    return max(MIN_CAPACITY, 1 << int(math.ceil(distinct / MAX_LOAD) - 1).bit_length())
+    """Fewest slots a table needs to hold ``distinct`` keys within the load limit."""
+    return _power_of_two_slots(math.ceil(distinct / MAX_LOAD))
 
 
 class Histogram:

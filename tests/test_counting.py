@@ -150,6 +150,15 @@ def test_growth_hint_grows_in_larger_steps_within_max_distinct():
     assert capped.capacity == 8192 >= len(keys) / MAX_LOAD
     for counter in (hinted, capped):
         assert counter_as_dict(counter) == counter_as_dict(plain)
+    # several growths inside one batch: the rate counts the rows inserted so far,
+    # so a hundred samples to come project hardly more than the batch
+    batch = rng.integers(0, 2**64, size=(6000, 2), dtype=np.uint64)
+    plain_once = KeyCounter(2, capacity=16)
+    at_once = KeyCounter(2, capacity=16, expected_total=len(batch) + 100)
+    plain_once.add(batch)
+    at_once.add(batch)
+    assert at_once.capacity == plain_once.capacity == 16384
+    assert counter_as_dict(at_once) == counter_as_dict(plain_once)
 
 
 def test_growth_hint_doubles_when_few_samples_are_new():
