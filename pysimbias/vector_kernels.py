@@ -238,26 +238,33 @@ def _tree_codegen(context, builder, signature, args):
             w = builder.load(lanes(cols_ptr, weight, v, _IVEC), align=4)
             builder.store(builder.fadd(x, builder.bitcast(builder.xor(w, sign), _VEC)),
                           lanes(vals_ptr, node, v), align=4)
-    # Key word q of every lane: bit b is set iff the sum at input 64 q + b is > 0.
+    # Key word q of every lane: bit b is set iff the sum at input 64 q + b is > 0.  Each half word
+    # gathers its 32 bits in 32-bit lanes, one register per vector, by a masked OR per input.
     zero = ir.Constant(_VEC, [0.0] * LANES)
-    acc = [cgutils.alloca_once(builder, _KVEC) for _ in range(_TREE_VECTORS)]
+    halves = [[cgutils.alloca_once(builder, _IVEC) for _ in range(_TREE_VECTORS)] for _ in range(2)]
     with cgutils.for_range(builder, n_words) as word_loop:
         q = word_loop.index
-        for v in range(_TREE_VECTORS):
-            builder.store(ir.Constant(_KVEC, [0] * LANES), acc[v])
         first = builder.mul(q, i64(64))
         left = builder.sub(m, first)
         n_bits = builder.select(builder.icmp_signed("<", left, i64(64)), left, i64(64))
-        with cgutils.for_range(builder, n_bits) as bit_loop:
-            b = bit_loop.index
-            node = entry(out_ptr, builder.add(first, b))
-            bit = splat(builder.shl(i64(1), b), _KVEC)
+        for h, acc in enumerate(halves):
             for v in range(_TREE_VECTORS):
-                positive = builder.fcmp_ordered(">", builder.load(lanes(vals_ptr, node, v), align=4), zero)
-                old = builder.load(acc[v])
-                builder.store(builder.select(positive, builder.or_(old, bit), old), acc[v])
+                builder.store(ir.Constant(_IVEC, [0] * LANES), acc[v])
+            in_half = builder.sub(n_bits, i64(32 * h))
+            in_half = builder.select(builder.icmp_signed("<", in_half, i64(0)), i64(0), in_half)
+            in_half = builder.select(builder.icmp_signed(">", in_half, i64(32)), i64(32), in_half)
+            with cgutils.for_range(builder, in_half) as bit_loop:
+                b = bit_loop.index
+                node = entry(out_ptr, builder.add(first, builder.add(b, i64(32 * h))))
+                bit = splat(builder.shl(ir.Constant(_I32, 1), builder.trunc(b, _I32)), _IVEC)
+                for v in range(_TREE_VECTORS):
+                    positive = builder.fcmp_ordered(">", builder.load(lanes(vals_ptr, node, v), align=4), zero)
+                    old = builder.load(acc[v])
+                    builder.store(builder.select(positive, builder.or_(old, bit), old), acc[v])
         for v in range(_TREE_VECTORS):
-            words = builder.load(acc[v])
+            low = builder.zext(builder.load(halves[0][v]), _KVEC)
+            high = builder.shl(builder.zext(builder.load(halves[1][v]), _KVEC), ir.Constant(_KVEC, [32] * LANES))
+            words = builder.or_(low, high)
             for e in range(LANES):
                 row = builder.add(row0, i64(LANES * v + e))
                 ptr = builder.gep(key_ptr, [builder.add(builder.mul(row, n_words), q)])
