@@ -260,14 +260,20 @@ def fill_normal_columns(seeds, out, draws, flags):
             hz, iz = _split(_half(draws[k >> 1, j], k))
             out[k, j] = np.float32(hz) * _WN32[iz]
             flags[k, j] = np.uint8(abs(hz) >= _KN32[iz])
-    for j in range(lanes):
-        slow_seed = mix64(seeds[j] ^ _SLOW_SALT)
-        ctr = 0
-        for k in range(n):
-            if flags[k, j]:
-                hz, iz = _split(_half(draws[k >> 1, j], k))
-                x, ctr = _normal_slow(hz, iz, slow_seed, ctr)
-                out[k, j] = np.float32(x)
+    # The few rejected values are found eight flags at a time and resolved in
+    # row order, so each stream spends its slow-path draws as fill_normal does.
+    ctrs = np.zeros(lanes, dtype=np.int64)
+    flat = flags.reshape(-1)
+    n_words = flat.shape[0] >> 3
+    flag_words = flat[:8 * n_words].view(np.uint64)
+    for w in range(n_words + 1):
+        if w == n_words or flag_words[w]:
+            for i in range(8 * w, min(8 * w + 8, flat.shape[0])):
+                if flat[i]:
+                    k, j = i // lanes, i % lanes
+                    hz, iz = _split(_half(draws[k >> 1, j], k))
+                    x, ctrs[j] = _normal_slow(hz, iz, mix64(seeds[j] ^ _SLOW_SALT), ctrs[j])
+                    out[k, j] = np.float32(x)
 
 
 
