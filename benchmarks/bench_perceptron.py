@@ -46,12 +46,13 @@ def main():
     for keys in chunks:
         counter.add(keys)
     counting = time.perf_counter() - start
+    distinct = counter.distinct
     start = time.perf_counter()
-    order_count_words(counter.count_order_words())
+    order_count_words(counter.take_count_order_words())
     ordering = time.perf_counter() - start
     print(f"  parts: sampling kernel {samples / sampling:,.0f} samples/s; exact counting "
-          f"{samples / counting:,.0f} keys/s ({counter.distinct:,} distinct, "
-          f"{counter.distinct / samples:.0%} of the samples); canonical order of the distinct "
+          f"{samples / counting:,.0f} keys/s ({distinct:,} distinct, "
+          f"{distinct / samples:.0%} of the samples); canonical order of the distinct "
           f"functions {ordering:.2f} s")
 
 

@@ -9,7 +9,7 @@ of the last word are always zero.
 import numba
 import numpy as np
 
-from .sort_kernels import row_order, sorted_rows
+from .sort_kernels import bucket_order, bucket_rows, row_order
 
 __all__ = [
     "n_words",
@@ -141,10 +141,14 @@ def popcount64(x):
 
 @numba.njit(inline="always")
 def put_count_order_row(out, r, keys, row, count):
-    """Write row ``r`` of :func:`count_order_words`: ``count``'s complement, then ``keys[row]``'s first W words."""
-    out[r, 0] = ~np.uint64(count)
-    for w in range(out.shape[1] - 1):
+    """Write row ``r`` of :func:`count_order_words`: ``count``'s complement, then ``keys[row]``'s first W words.
+
+    Words are written from the last, each from the key word before it, so
+    ``out`` may be ``keys`` itself with ``r <= row``.
+    """
+    for w in range(out.shape[1] - 2, -1, -1):
         out[r, 1 + w] = reverse64(keys[row, w])
+    out[r, 0] = ~np.uint64(count)
 
 
 @numba.njit(cache=True, parallel=True)
@@ -162,14 +166,25 @@ def _order_words(keys, counts, with_counts):
 
 
 @numba.njit(cache=True, parallel=True)
-def _from_count_words(words):
-    """Keys and counts back from rows of :func:`count_order_words`."""
-    keys = np.empty((words.shape[0], words.shape[1] - 1), dtype=np.uint64)
-    counts = np.empty(words.shape[0], dtype=np.int64)
-    for r in numba.prange(words.shape[0]):
-        counts[r] = np.int64(~words[r, 0])
-        for w in range(keys.shape[1]):
-            keys[r, w] = reverse64(words[r, 1 + w])
+def _sorted_count_items(words):
+    """Keys and counts of the rows of :func:`count_order_words`, in the rows' lexicographic order.
+
+    The rows go through the buckets of the parallel sort, and each bucket,
+    once sorted, is turned back into keys and counts while it is in the
+    cache: no array of sorted rows is made.
+    """
+    rows, starts = bucket_rows(words)
+    keys = np.empty((rows.shape[0], rows.shape[1] - 1), dtype=np.uint64)
+    counts = np.empty(rows.shape[0], dtype=np.int64)
+    for b in numba.prange(starts.shape[0] - 1):
+        lo = starts[b]
+        bucket = rows[lo:starts[b + 1]]
+        order = bucket_order(bucket)
+        for i in range(order.shape[0]):
+            r = order[i]
+            counts[lo + i] = np.int64(~bucket[r, 0])
+            for w in range(keys.shape[1]):
+                keys[lo + i, w] = reverse64(bucket[r, 1 + w])
     return keys, counts
 
 
@@ -235,7 +250,7 @@ def order_count_words(words):
     keys : ndarray of uint64, shape (n, W)
     counts : ndarray of int64, shape (n,)
     """
-    return _from_count_words(sorted_rows(words))
+    return _sorted_count_items(np.ascontiguousarray(words, dtype=np.uint64))
 
 
 def order_by_count(keys, counts):

@@ -50,7 +50,7 @@ MIN_CAPACITY = 16 * PARTS
 MAX_LOAD = 0.7
 
 __all__ = ["MAX_LOAD", "MIN_CAPACITY", "PARTS", "empty_table", "hash_keys", "group_keys", "insert_grouped",
-           "rehash", "table_count_words", "table_items"]
+           "rehash", "take_count_words", "table_items"]
 
 
 @numba.njit(inline="always")
@@ -225,22 +225,33 @@ def table_items(table):
 
 
 @numba.njit(cache=True, parallel=True)
-def table_count_words(table):
-    """The occupied slots as rows of :func:`pysimbias.bits.count_order_words` (D, W + 1), in slot order.
+def take_count_words(table):
+    """The occupied slots as rows of :func:`pysimbias.bits.count_order_words` (D, W + 1), in slot order, in place.
 
-    The same rows as ``count_order_words(*table_items(table))`` in one pass,
-    without the intermediate keys and counts.
+    A slot and a row have the same width, so the rows are written over the
+    table itself: no new memory is touched.  Each segment of slots is
+    compacted to its own start by one thread (a row never lands after its
+    slot), then the segments are moved down into one run in order.  The table is
+    used up: the result is a view of its first D rows.
     """
     n_w = table.shape[1] - 1
-    used = _segment_rows(table)
-    words = np.empty((used[-1], n_w + 1), dtype=np.uint64)
-    for g in numba.prange(used.shape[0] - 1):
-        r = used[g]
+    n_seg = (table.shape[0] + _SEGMENT - 1) // _SEGMENT
+    used = np.zeros(n_seg, dtype=np.int64)
+    for g in numba.prange(n_seg):
+        r = g * _SEGMENT
         for s in range(g * _SEGMENT, min(table.shape[0], (g + 1) * _SEGMENT)):
-            if table[s, n_w] != 0:
-                put_count_order_row(words, r, table, s, table[s, n_w])
+            count = table[s, n_w]
+            if count != 0:
+                put_count_order_row(table, r, table, s, count)
                 r += 1
-    return words
+        used[g] = r - g * _SEGMENT
+    total = used[0]
+    for g in range(1, n_seg):
+        for i in range(used[g]):
+            for w in range(n_w + 1):
+                table[total + i, w] = table[g * _SEGMENT + i, w]
+        total += used[g]
+    return table[:total]
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)

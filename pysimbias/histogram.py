@@ -6,7 +6,7 @@ import numpy as np
 
 from .bits import keys_to_text, n_words, order_by_count, order_count_words, take_rows, text_sort_order
 from .counting_kernels import (MAX_LOAD, MIN_CAPACITY, PARTS, empty_table, group_keys, insert_grouped, rehash,
-                               table_count_words, table_items)
+                               take_count_words, table_items)
 from .sort_kernels import SORT_PARALLEL_ROWS
 
 __all__ = ["KeyCounter", "Histogram", "compile_kernels"]
@@ -39,10 +39,14 @@ class KeyCounter:
     """
 
     def __init__(self, n_words, capacity=1 << 16, expected_total=None, max_distinct=None):
-        self._table = empty_table(_power_of_two_slots(capacity), int(n_words))
-        self._used = np.zeros(PARTS, dtype=np.int64)
         self._expected_total = expected_total
         self._max_capacity = None if max_distinct is None else _slots_for(max_distinct)
+        self._clear(int(n_words), capacity)
+
+    def _clear(self, n_words, capacity):
+        """Start again from an empty table of ``capacity`` slots."""
+        self._table = empty_table(_power_of_two_slots(capacity), n_words)
+        self._used = np.zeros(PARTS, dtype=np.int64)
         self._last_growth = (0, 0)  # (samples, distinct keys) when the table last grew
         self.distinct = 0
         self.total = 0
@@ -94,9 +98,15 @@ class KeyCounter:
         """Distinct keys and their counts, in table order."""
         return table_items(self._table)
 
-    def count_order_words(self):
-        """Distinct keys and their counts as rows of :func:`pysimbias.bits.count_order_words`, in table order."""
-        return table_count_words(self._table)
+    def take_count_order_words(self):
+        """Distinct keys and their counts as rows of :func:`pysimbias.bits.count_order_words`, in table order.
+
+        The rows are written over the table's own memory, so the counter is
+        left empty.
+        """
+        words = take_count_words(self._table)
+        self._clear(self._table.shape[1] - 1, MIN_CAPACITY)
+        return words
 
     def sorted_blocks(self, block_rows):
         """Distinct keys and counts in text order, as blocks of at most ``block_rows`` rows.
@@ -152,9 +162,9 @@ class Histogram:
 
     @classmethod
     def from_counter(cls, counter, m):
-        """Freeze a :class:`KeyCounter` (its rows go straight into the sort's format)."""
+        """Freeze a :class:`KeyCounter`, which is left empty (its table becomes the sort's input)."""
         histogram = cls.__new__(cls)
-        histogram._set(*order_count_words(counter.count_order_words()), m)
+        histogram._set(*order_count_words(counter.take_count_order_words()), m)
         return histogram
 
     @property

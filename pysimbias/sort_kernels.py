@@ -13,13 +13,15 @@ run of tied rows shares.  Ties between equal rows go to the smaller index,
 so the result is the stable order, whatever the thread count.
 
 :func:`row_order` gives the order; :func:`sorted_rows` moves the rows
-themselves through the buckets, which spares gathering them afterwards.
+themselves through the buckets, which spares gathering them afterwards.  Its
+two steps, :func:`bucket_rows` and :func:`bucket_order`, let a caller
+consume the sorted rows bucket by bucket while they are in the cache.
 """
 
 import numba
 import numpy as np
 
-__all__ = ["SORT_PARALLEL_ROWS", "row_order", "sorted_rows"]
+__all__ = ["SORT_PARALLEL_ROWS", "bucket_order", "bucket_rows", "row_order", "sorted_rows"]
 
 # Rows per bucket that the splitters aim at.
 _BUCKET_ROWS = 4096
@@ -298,37 +300,53 @@ def _bucket_order(words, levels):
 
 
 @numba.njit(cache=True, parallel=True)
-def _bucket_rows(words, levels):
-    """:func:`sorted_rows` by the parallel sample sort: rows, not their indices, go to the buckets."""
+def bucket_rows(words):
+    """The rows of ``words`` moved into buckets of the sort: the first step of :func:`sorted_rows`.
+
+    Every row of bucket b sorts before every row of bucket b + 1; within a
+    bucket the rows keep their index order, and :func:`bucket_order` sorts
+    them.  Moving the rows themselves spares gathering them from random
+    places afterwards.
+
+    Returns
+    -------
+    rows : ndarray of uint64, shape (n, K)
+    starts : ndarray of int64
+        Bucket b is ``rows[starts[b]:starts[b + 1]]``.
+    """
     n, n_w = words.shape
-    bucket, offsets, starts = _partition(words, levels)
-    out = np.empty((n, n_w), dtype=np.uint64)
+    bucket, offsets, starts = _partition(words, _levels(n))
+    rows = np.empty((n, n_w), dtype=np.uint64)
     for blk in numba.prange(offsets.shape[0]):
         for r in range(blk * _BLOCK, min(n, (blk + 1) * _BLOCK)):
             b = bucket[r]
             for w in range(n_w):
-                out[offsets[blk, b], w] = words[r, w]
+                rows[offsets[blk, b], w] = words[r, w]
             offsets[blk, b] += 1
-    for b in numba.prange(starts.shape[0] - 1):
-        lo, hi = starts[b], starts[b + 1]
-        size = hi - lo
-        local = out[lo:hi].copy()
-        order = np.empty(size, dtype=np.int64)
-        _sort_bucket(local, np.arange(size), order)
-        for i in range(size):
-            for w in range(n_w):
-                out[lo + i, w] = local[order[i], w]
-    return out
+    return rows, starts
 
 
 @numba.njit(cache=True)
-def _one_bucket_order(words):
-    """:func:`row_order` of a few rows, sorted as one bucket."""
-    order = np.empty(words.shape[0], dtype=np.int64)
-    _sort_bucket(words, np.arange(words.shape[0]), order)
+def bucket_order(rows):
+    """Indices that sort one bucket's rows (in index order, as :func:`bucket_rows` leaves them), stably."""
+    order = np.empty(rows.shape[0], dtype=np.int64)
+    _sort_bucket(rows, np.arange(rows.shape[0]), order)
     return order
 
 
+@numba.njit(cache=True, parallel=True)
+def _sorted_rows(words):
+    rows, starts = bucket_rows(words)
+    for b in numba.prange(starts.shape[0] - 1):
+        bucket = rows[starts[b]:starts[b + 1]]
+        order = bucket_order(bucket)
+        local = bucket.copy()
+        for i in range(order.shape[0]):
+            bucket[i] = local[order[i]]
+    return rows
+
+
+@numba.njit(cache=True)
 def _levels(n):
     """Splitter-tree depth that gives buckets of about :data:`_BUCKET_ROWS` rows."""
     levels = 0
@@ -351,7 +369,7 @@ def row_order(words):
     """
     words = np.ascontiguousarray(words, dtype=np.uint64)
     if words.shape[0] <= SORT_PARALLEL_ROWS:
-        return _one_bucket_order(words)
+        return bucket_order(words)
     return _bucket_order(words, _levels(words.shape[0]))
 
 
@@ -369,7 +387,4 @@ def sorted_rows(words):
     -------
     ndarray of uint64, shape (n, K)
     """
-    words = np.ascontiguousarray(words, dtype=np.uint64)
-    if words.shape[0] <= SORT_PARALLEL_ROWS:
-        return words[_one_bucket_order(words)]
-    return _bucket_rows(words, _levels(words.shape[0]))
+    return _sorted_rows(np.ascontiguousarray(words, dtype=np.uint64))

@@ -182,21 +182,33 @@ def test_growth_hint_doubles_when_few_samples_are_new():
     assert counter_as_dict(hinted) == counter_as_dict(plain)
 
 
-@pytest.mark.parametrize("n_words, n_keys", [(1, 0), (1, 500), (2, 70_000), (3, 2000)])
-def test_table_count_words_and_frozen_counter_match_the_two_step_path(n_words, n_keys):
-    # table_count_words fuses table_items and count_order_words; from_counter sorts its rows
+@pytest.mark.parametrize("n_words, n_keys", [(1, 0), (1, 500), (2, 70_000), (3, 2000), (2, 400_000)])
+def test_taken_count_words_and_frozen_counter_match_the_two_step_path(n_words, n_keys):
+    # take_count_order_words compacts the table in place into count_order_words'
+    # rows (several segments of slots once the table is large); from_counter sorts them
     from pysimbias.bits import count_order_words
-    from pysimbias.counting_kernels import table_count_words
 
-    rng = np.random.default_rng(n_keys)
-    pool = rng.integers(0, 2**64, size=(max(n_keys // 3, 1), n_words), dtype=np.uint64)
-    counter = KeyCounter(n_words, capacity=16)
-    counter.add(pool[rng.zipf(1.3, size=n_keys) % pool.shape[0]])
+    def filled():
+        rng = np.random.default_rng(n_keys)
+        pool = rng.integers(0, 2**64, size=(max(n_keys // 3, 1), n_words), dtype=np.uint64)
+        counter = KeyCounter(n_words, capacity=16)
+        counter.add(pool[rng.zipf(1.3, size=n_keys // 2) % pool.shape[0]])
+        counter.add(pool[rng.integers(0, pool.shape[0], size=n_keys - n_keys // 2)])
+        return counter
+
+    counter = filled()
     keys, counts = counter.items()
-    assert np.array_equal(table_count_words(counter._table), count_order_words(keys, counts))
-    frozen, direct = Histogram.from_counter(counter, 64 * n_words), Histogram(keys, counts, 64 * n_words)
+    capacity = counter.capacity
+    words = counter.take_count_order_words()
+    assert np.array_equal(words, count_order_words(keys, counts))
+    assert counter.distinct == counter.total == 0 and counter.items()[0].shape == (0, n_words)
+    counter.add(keys[:3])
+    assert counter.distinct == min(3, keys.shape[0])
+    frozen, direct = Histogram.from_counter(filled(), 64 * n_words), Histogram(keys, counts, 64 * n_words)
     assert np.array_equal(frozen.keys, direct.keys) and np.array_equal(frozen.counts, direct.counts)
-    assert frozen.keys.shape == (counter.distinct, n_words) and frozen.m == 64 * n_words
+    assert frozen.keys.shape == (keys.shape[0], n_words) and frozen.m == 64 * n_words
+    if n_keys == 400_000:
+        assert capacity > 2 * (1 << 16)  # the table spans several segments
 
 
 def test_empty_table_is_zeroed():
