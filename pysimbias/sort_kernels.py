@@ -70,27 +70,34 @@ def _leading_zeros(x):
 
 @numba.njit(inline="always")
 def _window(spread):
-    """Where the 64-bit digit window starts, from the OR of the rows' XORs with one row.
+    """The 64-bit digit window, from the OR of the rows' XORs with one row.
 
-    Returns ``(word, shift)``: the window is the 64 bits from bit ``shift``
-    (counted from the top) of that word on; ``word`` is the number of
-    words when all rows are equal.
+    The window is the 64 bits that follow the prefix all rows share.
+    Returns ``(word, left, right, parts)`` for :func:`_digit`: it starts at
+    bit ``left`` (counted from the top) of ``word`` and takes ``right`` =
+    64 - ``left`` bits of the next word when ``parts`` is 2; ``parts`` is
+    1 when one word holds it (it starts a word, or the row ends) and 0 when
+    all rows are equal.  Deciding this once per window keeps the per-row
+    digit free of branches.
     """
-    for w in range(spread.shape[0]):
+    n_w = spread.shape[0]
+    for w in range(n_w):
         if spread[w]:
-            return w, _leading_zeros(spread[w])
-    return spread.shape[0], 0
+            shift = _leading_zeros(spread[w])
+            parts = 1 if shift == 0 or w + 1 == n_w else 2
+            return w, np.uint64(shift), np.uint64(64 - shift), parts
+    return 0, np.uint64(0), np.uint64(0), 0
 
 
 @numba.njit(inline="always")
-def _digit(words, r, word, shift):
-    """The 64 bits of row ``r`` from bit ``shift`` of ``word`` on (0 when ``word`` is past the row)."""
-    n_w = words.shape[1]
-    if word == n_w:
+def _digit(words, r, window):
+    """Row ``r``'s 64 bits in the digit ``window`` of :func:`_window` (0 when all rows are equal)."""
+    word, left, right, parts = window
+    if parts == 0:
         return np.uint64(0)
-    d = words[r, word] << np.uint64(shift)
-    if shift and word + 1 < n_w:
-        d |= words[r, word + 1] >> np.uint64(64 - shift)
+    d = words[r, word] << left
+    if parts == 2:
+        d |= words[r, word + 1] >> right
     return d
 
 
@@ -116,7 +123,7 @@ def _splitter_tree(digits, levels):
 
 
 @numba.njit(cache=True)
-def _classify(words, lo, hi, word, shift, tree, levels, bucket):
+def _classify(words, lo, hi, window, tree, levels, bucket):
     """``bucket[r]`` for rows lo..hi-1 by their digits, several searches in step so their memory accesses overlap."""
     n_buckets = 1 << levels
     nodes = np.empty(_LANES, dtype=np.int64)
@@ -125,7 +132,7 @@ def _classify(words, lo, hi, word, shift, tree, levels, bucket):
         lanes = min(_LANES, hi - start)
         for q in range(lanes):
             nodes[q] = 1
-            digits[q] = _digit(words, start + q, word, shift)
+            digits[q] = _digit(words, start + q, window)
         for _ in range(levels):
             for q in range(lanes):
                 nodes[q] = 2 * nodes[q] + np.int64(digits[q] >= tree[nodes[q]])
@@ -201,19 +208,22 @@ def _sort_bucket(local, ids, order):
             _insertion_sort(local, ids, order[lo:hi])
             continue
         first = order[lo]
+        spread[:] = 0
         for w in range(n_w):
-            spread[w] = 0
+            ref = local[first, w]
+            acc = np.uint64(0)
             for i in range(lo + 1, hi):
-                spread[w] |= local[order[i], w] ^ local[first, w]
-            if spread[w]:
+                acc |= local[order[i], w] ^ ref
+            spread[w] = acc
+            if acc:
                 break
-        word, shift = _window(spread)
-        if word == n_w:
+        window = _window(spread)
+        if window[3] == 0:
             continue  # all rows equal: they are in index order
         for i in range(lo, hi):
-            digits[i] = _digit(local, order[i], word, shift)
+            digits[i] = _digit(local, order[i], window)
         _radix_order(digits[lo:hi], order[lo:hi], spare_digits[lo:hi], spare_order[lo:hi], counts)
-        if word + 1 == n_w:
+        if window[0] + 1 == n_w:
             continue  # the digits held every remaining bit
         start = lo
         for i in range(lo + 1, hi + 1):
@@ -242,24 +252,27 @@ def _partition(words, levels):
     n_blocks = (n + _BLOCK - 1) // _BLOCK
     spreads = np.zeros((n_blocks, n_w), dtype=np.uint64)
     for blk in numba.prange(n_blocks):
-        for r in range(blk * _BLOCK, min(n, (blk + 1) * _BLOCK)):
-            for w in range(n_w):
-                spreads[blk, w] |= words[r, w] ^ words[0, w]
+        for w in range(n_w):
+            ref = words[0, w]
+            acc = np.uint64(0)
+            for r in range(blk * _BLOCK, min(n, (blk + 1) * _BLOCK)):
+                acc |= words[r, w] ^ ref
+            spreads[blk, w] = acc
     spread = np.zeros(n_w, dtype=np.uint64)
     for blk in range(n_blocks):
         for w in range(n_w):
             spread[w] |= spreads[blk, w]
-    word, shift = _window(spread)
+    window = _window(spread)
     n_sample = min(n, n_buckets * _OVERSAMPLE)
     sample = np.empty(n_sample, dtype=np.uint64)
     for i in range(n_sample):
-        sample[i] = _digit(words, i * (n // n_sample), word, shift)
+        sample[i] = _digit(words, i * (n // n_sample), window)
     tree = _splitter_tree(sample, levels)
     bucket = np.empty(n, dtype=np.int32)
     sizes = np.zeros((n_blocks, n_buckets), dtype=np.int64)
     for blk in numba.prange(n_blocks):
         lo, hi = blk * _BLOCK, min(n, (blk + 1) * _BLOCK)
-        _classify(words, lo, hi, word, shift, tree, levels, bucket)
+        _classify(words, lo, hi, window, tree, levels, bucket)
         for r in range(lo, hi):
             sizes[blk, bucket[r]] += 1
     starts = np.empty(n_buckets + 1, dtype=np.int64)
