@@ -225,31 +225,34 @@ def table_items(table):
 
 
 @numba.njit(cache=True, parallel=True)
-def take_count_words(table):
+def take_count_words(table, segments):
     """The occupied slots as rows of :func:`pysimbias.bits.count_order_words` (D, W + 1), in slot order, in place.
 
     A slot and a row have the same width, so the rows are written over the
-    table itself: no new memory is touched.  Each segment of slots is
-    compacted to its own start by one thread (a row never lands after its
-    slot), then the segments are moved down into one run in order.  The table is
-    used up: the result is a view of its first D rows.
+    table itself: no new memory is touched.  The table is cut into
+    ``segments`` parts (one per thread), each compacted to its own start by
+    one thread (a row never lands after its slot); then the parts after the
+    first are moved down into one run, in order.  The rows do not depend on
+    ``segments``.  The table is used up: the result is a view of its first
+    D rows.
     """
     n_w = table.shape[1] - 1
-    n_seg = (table.shape[0] + _SEGMENT - 1) // _SEGMENT
+    n_seg = max(1, min(segments, table.shape[0]))
+    size = (table.shape[0] + n_seg - 1) // n_seg
     used = np.zeros(n_seg, dtype=np.int64)
     for g in numba.prange(n_seg):
-        r = g * _SEGMENT
-        for s in range(g * _SEGMENT, min(table.shape[0], (g + 1) * _SEGMENT)):
+        r = g * size
+        for s in range(g * size, min(table.shape[0], (g + 1) * size)):
             count = table[s, n_w]
             if count != 0:
                 put_count_order_row(table, r, table, s, count)
                 r += 1
-        used[g] = r - g * _SEGMENT
+        used[g] = r - g * size
     total = used[0]
     for g in range(1, n_seg):
         for i in range(used[g]):
             for w in range(n_w + 1):
-                table[total + i, w] = table[g * _SEGMENT + i, w]
+                table[total + i, w] = table[g * size + i, w]
         total += used[g]
     return table[:total]
 

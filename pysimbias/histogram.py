@@ -2,6 +2,7 @@
 
 import math
 
+import numba
 import numpy as np
 
 from .bits import keys_to_text, n_words, order_by_count, order_count_words, take_rows, text_sort_order
@@ -104,7 +105,7 @@ class KeyCounter:
         The rows are written over the table's own memory, so the counter is
         left empty.
         """
-        words = take_count_words(self._table)
+        words = take_count_words(self._table, numba.get_num_threads())
         self._clear(self._table.shape[1] - 1, MIN_CAPACITY)
         return words
 

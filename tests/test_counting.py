@@ -2,13 +2,15 @@
 
 from collections import Counter
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pysimbias.histogram import Histogram, KeyCounter
-from pysimbias.counting_kernels import MAX_LOAD, MIN_CAPACITY, PARTS, group_keys, insert_grouped, table_items
+from pysimbias.counting_kernels import (MAX_LOAD, MIN_CAPACITY, PARTS, group_keys, insert_grouped, table_items,
+                                        take_count_words)
 
 
 def reference_counts(keys):
@@ -204,6 +206,13 @@ def test_taken_count_words_and_frozen_counter_match_the_two_step_path(n_words, n
     assert counter.distinct == counter.total == 0 and counter.items()[0].shape == (0, n_words)
     counter.add(keys[:3])
     assert counter.distinct == min(3, keys.shape[0])
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)  # one segment instead of one per thread: the same rows
+    try:
+        assert np.array_equal(filled().take_count_order_words(), words)
+    finally:
+        numba.set_num_threads(previous)
+    assert np.array_equal(take_count_words(filled()._table, 7), words)
     frozen, direct = Histogram.from_counter(filled(), 64 * n_words), Histogram(keys, counts, 64 * n_words)
     assert np.array_equal(frozen.keys, direct.keys) and np.array_equal(frozen.counts, direct.counts)
     assert frozen.keys.shape == (keys.shape[0], n_words) and frozen.m == 64 * n_words
