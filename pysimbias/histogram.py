@@ -103,7 +103,8 @@ class KeyCounter:
         """Distinct keys and their counts as rows of :func:`pysimbias.bits.count_order_words`, in table order.
 
         The rows are written over the table's own memory, so the counter is
-        left empty.
+        left empty; the rows are a view that holds the whole former table's
+        memory until it is released.
         """
         words = take_count_words(self._table, numba.get_num_threads())
         self._clear(self._table.shape[1] - 1, MIN_CAPACITY)

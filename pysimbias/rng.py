@@ -248,8 +248,8 @@ def fill_normal_columns(seeds, out, draws, flags):
     out : ndarray of float32, shape (n, B)
     draws : ndarray of uint64, shape ((n + 1) // 2, B)
         Work array.
-    flags : ndarray of uint8, shape (n, B)
-        Work array.
+    flags : ndarray of uint8, shape (n, B), C-contiguous
+        Work array (its rows are scanned eight flags at a time).
     """
     n, lanes = out.shape
     for p in range(draws.shape[0]):
@@ -263,7 +263,7 @@ def fill_normal_columns(seeds, out, draws, flags):
     # The few rejected values are found eight flags at a time and resolved in
     # row order, so each stream spends its slow-path draws as fill_normal does.
     ctrs = np.zeros(lanes, dtype=np.int64)
-    flat = flags.reshape(-1)
+    flat = flags[:n].reshape(-1)
     n_words = flat.shape[0] >> 3
     flag_words = flat[:8 * n_words].view(np.uint64)
     for w in range(n_words + 1):

@@ -12,16 +12,16 @@ at the same time by a radix sort that starts again after the prefix each
 run of tied rows shares.  Ties between equal rows go to the smaller index,
 so the result is the stable order, whatever the thread count.
 
-:func:`row_order` gives the order; :func:`sorted_rows` moves the rows
-themselves through the buckets, which spares gathering them afterwards.  Its
-two steps, :func:`bucket_rows` and :func:`bucket_order`, let a caller
-consume the sorted rows bucket by bucket while they are in the cache.
+:func:`row_order` gives the order.  :func:`bucket_rows` moves the rows
+themselves into the buckets, which spares gathering them afterwards, and
+:func:`bucket_order` sorts one bucket, so a caller consumes the sorted rows
+bucket by bucket while they are in the cache.
 """
 
 import numba
 import numpy as np
 
-__all__ = ["SORT_PARALLEL_ROWS", "bucket_order", "bucket_rows", "row_order", "sorted_rows"]
+__all__ = ["SORT_PARALLEL_ROWS", "bucket_order", "bucket_rows", "row_order"]
 
 # Rows per bucket that the splitters aim at.
 _BUCKET_ROWS = 4096
@@ -73,12 +73,13 @@ def _window(spread):
     """The 64-bit digit window, from the OR of the rows' XORs with one row.
 
     The window is the 64 bits that follow the prefix all rows share.
-    Returns ``(word, left, right, parts)`` for :func:`_digit`: it starts at
-    bit ``left`` (counted from the top) of ``word`` and takes ``right`` =
-    64 - ``left`` bits of the next word when ``parts`` is 2; ``parts`` is
-    1 when one word holds it (it starts a word, or the row ends) and 0 when
-    all rows are equal.  Deciding this once per window keeps the per-row
-    digit free of branches.
+    Returns ``(word, left, right, parts)`` for :func:`_digit`: the window
+    starts at bit ``left`` (counted from the top) of ``word``; when
+    ``parts`` is 2 it ends with the top ``left`` bits of the next word,
+    shifted down by ``right`` = 64 - ``left``; ``parts`` is 1 when one word
+    holds it (it starts a word, or the row ends) and 0 when all rows are
+    equal.  Deciding this once per window keeps the per-row digit free of
+    branches.
     """
     n_w = spread.shape[0]
     for w in range(n_w):
@@ -314,7 +315,7 @@ def _bucket_order(words, levels):
 
 @numba.njit(cache=True, parallel=True)
 def bucket_rows(words):
-    """The rows of ``words`` moved into buckets of the sort: the first step of :func:`sorted_rows`.
+    """The rows of ``words`` moved into the buckets of the sort.
 
     Every row of bucket b sorts before every row of bucket b + 1; within a
     bucket the rows keep their index order, and :func:`bucket_order` sorts
@@ -347,18 +348,6 @@ def bucket_order(rows):
     return order
 
 
-@numba.njit(cache=True, parallel=True)
-def _sorted_rows(words):
-    rows, starts = bucket_rows(words)
-    for b in numba.prange(starts.shape[0] - 1):
-        bucket = rows[starts[b]:starts[b + 1]]
-        order = bucket_order(bucket)
-        local = bucket.copy()
-        for i in range(order.shape[0]):
-            bucket[i] = local[order[i]]
-    return rows
-
-
 @numba.njit(cache=True)
 def _levels(n):
     """Splitter-tree depth that gives buckets of about :data:`_BUCKET_ROWS` rows."""
@@ -384,20 +373,3 @@ def row_order(words):
     if words.shape[0] <= SORT_PARALLEL_ROWS:
         return bucket_order(words)
     return _bucket_order(words, _levels(words.shape[0]))
-
-
-def sorted_rows(words):
-    """The rows of ``words`` in lexicographic order (column 0 first), as a new array.
-
-    The same rows as ``words[row_order(words)]``, but the rows themselves are
-    moved into the buckets, so no row is gathered from a random place.
-
-    Parameters
-    ----------
-    words : array_like of uint64, shape (n, K)
-
-    Returns
-    -------
-    ndarray of uint64, shape (n, K)
-    """
-    return _sorted_rows(np.ascontiguousarray(words, dtype=np.uint64))

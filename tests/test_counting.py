@@ -187,7 +187,7 @@ def test_growth_hint_doubles_when_few_samples_are_new():
 @pytest.mark.parametrize("n_words, n_keys", [(1, 0), (1, 500), (2, 70_000), (3, 2000), (2, 400_000)])
 def test_taken_count_words_and_frozen_counter_match_the_two_step_path(n_words, n_keys):
     # take_count_order_words compacts the table in place into count_order_words'
-    # rows (several segments of slots once the table is large); from_counter sorts them
+    # rows, one segment per thread; from_counter sorts them
     from pysimbias.bits import count_order_words
 
     def filled():
@@ -200,7 +200,6 @@ def test_taken_count_words_and_frozen_counter_match_the_two_step_path(n_words, n
 
     counter = filled()
     keys, counts = counter.items()
-    capacity = counter.capacity
     words = counter.take_count_order_words()
     assert np.array_equal(words, count_order_words(keys, counts))
     assert counter.distinct == counter.total == 0 and counter.items()[0].shape == (0, n_words)
@@ -216,8 +215,21 @@ def test_taken_count_words_and_frozen_counter_match_the_two_step_path(n_words, n
     frozen, direct = Histogram.from_counter(filled(), 64 * n_words), Histogram(keys, counts, 64 * n_words)
     assert np.array_equal(frozen.keys, direct.keys) and np.array_equal(frozen.counts, direct.counts)
     assert frozen.keys.shape == (keys.shape[0], n_words) and frozen.m == 64 * n_words
-    if n_keys == 400_000:
-        assert capacity > 2 * (1 << 16)  # the table spans several segments
+
+
+@pytest.mark.parametrize("n_words", [1, 2, 3])
+def test_take_count_words_on_a_full_table_rewrites_each_slot_in_place(n_words):
+    # Every slot occupied: each row is written over its own slot, so the
+    # words must be rewritten from the last (the key word each one reads is
+    # still unwritten).
+    from pysimbias.bits import count_order_words
+
+    rng = np.random.default_rng(n_words)
+    table = rng.integers(0, 2**64, size=(MIN_CAPACITY, n_words + 1), dtype=np.uint64)
+    table[:, -1] = rng.integers(1, 1000, size=MIN_CAPACITY, dtype=np.uint64)
+    expected = count_order_words(table[:, :-1], table[:, -1].astype(np.int64))
+    for segments in (1, 2, 7):
+        assert np.array_equal(take_count_words(table.copy(), segments), expected)
 
 
 def test_empty_table_is_zeroed():
