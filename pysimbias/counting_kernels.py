@@ -189,8 +189,12 @@ def insert_grouped(table, keys, counts, hashes, starts, next_key, used, limit):
 
 
 @numba.njit(cache=True, parallel=True)
-def _segment_rows(table):
-    """Where each segment's occupied slots start among all of them (the last entry: how many there are)."""
+def table_items(table):
+    """The occupied slots' keys (D, W) and counts (D,), in slot order.
+
+    The slots are scanned in segments by all threads: one pass counts each
+    segment's occupied slots, a second copies them to their places.
+    """
     n_w = table.shape[1] - 1
     n_seg = (table.shape[0] + _SEGMENT - 1) // _SEGMENT
     used = np.zeros(n_seg + 1, dtype=np.int64)
@@ -199,21 +203,9 @@ def _segment_rows(table):
             used[g + 1] += table[s, n_w] != 0
     for g in range(n_seg):
         used[g + 1] += used[g]
-    return used
-
-
-@numba.njit(cache=True, parallel=True)
-def table_items(table):
-    """The occupied slots' keys (D, W) and counts (D,), in slot order.
-
-    The slots are scanned in segments by all threads: one pass counts each
-    segment's occupied slots, a second copies them to their places.
-    """
-    n_w = table.shape[1] - 1
-    used = _segment_rows(table)
-    keys = np.empty((used[-1], n_w), dtype=np.uint64)
-    counts = np.empty(used[-1], dtype=np.int64)
-    for g in numba.prange(used.shape[0] - 1):
+    keys = np.empty((used[n_seg], n_w), dtype=np.uint64)
+    counts = np.empty(used[n_seg], dtype=np.int64)
+    for g in numba.prange(n_seg):
         r = used[g]
         for s in range(g * _SEGMENT, min(table.shape[0], (g + 1) * _SEGMENT)):
             if table[s, n_w] != 0:
