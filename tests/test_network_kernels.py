@@ -62,15 +62,16 @@ def key_for(*parts):
     return k[0], k[1]
 
 
-def compare_with_reference(params, XT, X, widths, bias, act):
-    """Kernel keys vs the reference on every row of ``params``.
+def compare_with_reference(params, XT, X, widths, bias, act, keys=None):
+    """Kernel keys (``keys_from_params``'s unless given) vs the reference on every row of ``params``.
 
     Returns (n_bits, n_ambiguous, n_ambiguous_disagreeing, bad) where ``bad``
     lists (row, input, z, bound) of disagreements outside the error bound.
     """
     d = X.shape[1]
     sizes = sizes_of(d, widths)
-    keys = nk.keys_from_params(params, XT, sizes, bias, nk.ACTIVATIONS[act])
+    if keys is None:
+        keys = nk.keys_from_params(params, XT, sizes, bias, nk.ACTIVATIONS[act])
     m = X.shape[0]
     assert keys.shape == (params.shape[0], (m + 63) // 64)
     n_bits = n_amb = n_amb_dis = 0
@@ -194,6 +195,20 @@ def _tree_cases():
 
 
 TREE_CASES = _tree_cases()
+
+
+@pytest.mark.parametrize("name", sorted(TREE_CASES))
+def test_sample_tree_keys_match_reference(name):
+    # The sum tree's packed keys against the float64 forward pass directly,
+    # every input word (partial and over the 32-bit halves) included.
+    XT = TREE_CASES[name]
+    sizes = sizes_of(XT.shape[0], ())
+    for bias in (True, False):
+        k0, k1 = key_for("tree-reference", name, bias)
+        params = nk.draw_params(k0, k1, 0, 300, sizes, bias, 0, 1.3, 0.7)
+        keys = nk.sample_tree_keys(k0, k1, 0, 300, *nk.sum_tree(XT), sizes, bias, 0, 1.3, 0.7)
+        n_bits, *_, bad = compare_with_reference(params, XT, np.ascontiguousarray(XT.T), (), bias, "relu", keys)
+        assert n_bits == 300 * XT.shape[1] and not bad
 
 
 @pytest.mark.parametrize("name", sorted(TREE_CASES))
