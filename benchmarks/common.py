@@ -7,6 +7,8 @@ import time
 import numba
 import numpy as np
 
+from pysimbias.vector_kernels import SHAPE
+
 
 def best_time(func, repeat=3):
     """Smallest wall time of ``repeat`` calls of ``func()`` (after one warm-up call)."""
@@ -43,7 +45,8 @@ def blas_kernel():
 def machine_line():
     """One line describing the machine and the numerical stack."""
     return (f"machine: {cpu_model()}, {os.cpu_count()} cores, numba {numba.__version__} "
-            f"({numba.get_num_threads()} threads), numpy {np.__version__}, BLAS {blas_kernel()}")
+            f"({numba.get_num_threads()} threads, dense kernel {SHAPE.lanes} float32 lanes x {SHAPE.max_rows} "
+            f"units for {SHAPE.isa}), numpy {np.__version__}, BLAS {blas_kernel()}")
 
 
 def report(name, rate, unit, baseline_rate=None, baseline_name="plain NumPy"):

@@ -1,57 +1,98 @@
-"""Register-blocked dense layers written as explicit 16-lane LLVM vector code.
+"""Register-blocked dense layers written as explicit LLVM vector code.
 
 Pure array-in / array-out, like every kernel module.  A dense layer over all
 inputs is a small matrix product: ``out[j, i] = act(b[j] + sum_a W[a, j] *
 H[a, i])`` for R output units j and all m inputs i.  LLVM's loop vectorizer
-only vectorizes innermost loops, so it cannot keep R x (32 inputs) partial
-sums in registers across the fan-in loop; this module emits that micro-kernel
-directly with llvmlite: for each block of 32 inputs, ``2 R`` accumulator
-vectors of 16 float32 live in registers while the fan-in is summed with fused
+only vectorizes innermost loops, so it cannot keep R x (2 vectors of inputs)
+partial sums in registers across the fan-in loop; this module emits that
+micro-kernel directly with llvmlite: for each block of inputs, ``2 R``
+accumulator vectors live in registers while the fan-in is summed with fused
 multiply-adds, and are stored once, with the activation applied.
 
-Every multiply-add is ``llvm.fma`` (rounded once), summed over the fan-in in
-order, so the result is the same on every machine: with AVX-512 each vector
-is one register, elsewhere LLVM splits it into narrower ones.
+The vector width and the tile height follow the CPU Numba compiles for
+(:func:`target_shape`): 16 float32 lanes and 12 units with AVX-512's 32
+registers, 8 lanes and 6 units with AVX's 16.  A tile that needs more
+registers than the machine has spills them on every multiply-add.  Every
+multiply-add is ``llvm.fma`` (rounded once), summed over the fan-in in
+order, so the result is the same whatever the shape.
 
 :func:`pack_positive` turns an output row into packed key words with one
-vector compare per 16 inputs.
+vector compare per vector of inputs.
 
 :func:`tree_keys` evaluates one linear threshold unit for 64 networks at
 once, one network per vector lane, through a tree of partial sums shared by
 all inputs (see :func:`pysimbias.network_kernels.sum_tree`).
 """
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
+from numba.core import cgutils, codegen
 from numba.extending import intrinsic
 
-__all__ = ["BLOCK", "MAX_ROWS", "TREE_LANES", "padded_length", "dense_tile", "pack_positive", "tree_keys"]
+__all__ = ["BLOCK", "MAX_ROWS", "SHAPE", "TREE_LANES", "VectorShape", "padded_length", "dense_tile",
+           "make_dense_tile", "make_pack_positive", "pack_positive", "shape_for_features", "target_shape",
+           "tree_keys"]
 
-LANES = 16
-VECTORS = 2
-BLOCK = LANES * VECTORS  # inputs per register block
-MAX_ROWS = 12  # output units per tile: 2 x 12 accumulators fit in 32 vector registers
-ROW_MULTIPLE = BLOCK  # buffer rows hold whole register blocks
+VECTORS = 2  # vectors of inputs per register block
 
 _F32 = ir.FloatType()
 _I32 = ir.IntType(32)
 _I64 = ir.IntType(64)
-_VEC = ir.VectorType(_F32, LANES)
-_IVEC = ir.VectorType(_I32, LANES)
-_KVEC = ir.VectorType(_I64, LANES)
+
+
+class VectorShape(NamedTuple):
+    """Shape of the dense micro-kernel: float32 ``lanes`` per vector, at most ``max_rows`` units per tile."""
+
+    isa: str
+    lanes: int
+    max_rows: int
+
+    @property
+    def block(self):
+        """Inputs per register block."""
+        return VECTORS * self.lanes
+
+
+#: One shape per kind of vector unit: 2 x max_rows accumulators, the
+#: vectors of inputs and a broadcast weight fit in its registers.
+SHAPES = (
+    VectorShape("avx512f", 16, 12),  # 32 registers of 16 float32
+    VectorShape("avx", 8, 6),  # 16 registers of 8
+    VectorShape("neon", 4, 12),  # 32 registers of 4
+    VectorShape("sse", 4, 6),  # 16 registers of 4 (and any other machine)
+)
+
+
+def shape_for_features(features):
+    """The :class:`VectorShape` for an LLVM feature string such as ``"+avx,+avx2,-avx512f"``."""
+    enabled = {f[1:] for f in features.split(",") if f.startswith("+")}
+    return next((shape for shape in SHAPES[:-1] if shape.isa in enabled), SHAPES[-1])
+
+
+def target_shape():
+    """The :class:`VectorShape` for the CPU Numba compiles for (``NUMBA_CPU_FEATURES``, else this one)."""
+    features = numba.config.CPU_FEATURES
+    return shape_for_features(codegen.get_host_cpu_features() if features is None else features)
+
+
+#: The shape of this process's kernels.
+SHAPE = target_shape()
+BLOCK = SHAPE.block
+MAX_ROWS = SHAPE.max_rows
 
 
 @numba.njit(cache=True)
 def padded_length(m):
     """Row length of the layer buffers: m rounded up to whole register blocks."""
-    return (m + ROW_MULTIPLE - 1) // ROW_MULTIPLE * ROW_MULTIPLE
+    return (m + BLOCK - 1) // BLOCK * BLOCK
 
 
-def _emit_tile(context, builder, signature, args, rows):
-    """Emit the micro-kernel for ``rows`` output units at the builder's position."""
+def _emit_tile(context, builder, signature, args, rows, lanes):
+    """Emit the micro-kernel for ``rows`` output units of ``lanes``-wide vectors at the builder's position."""
     out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu = args
     t_out, _, t_par, _, _, _, t_h = signature.args[:7]
     out_ptr = context.make_array(t_out)(context, builder, out).data
@@ -59,13 +100,14 @@ def _emit_tile(context, builder, signature, args, rows):
     h_arr = context.make_array(t_h)(context, builder, h)
     h_ptr = h_arr.data
     row_len = builder.extract_value(h_arr.shape, 1)
+    vec = ir.VectorType(_F32, lanes)
     fma = cgutils.get_or_insert_function(
-        builder.module, ir.FunctionType(_VEC, [_VEC, _VEC, _VEC]), "llvm.fma.v16f32")
+        builder.module, ir.FunctionType(vec, [vec, vec, vec]), f"llvm.fma.v{lanes}f32")
     vmax = cgutils.get_or_insert_function(
-        builder.module, ir.FunctionType(_VEC, [_VEC, _VEC]), "llvm.maxnum.v16f32")
-    undef = ir.Constant(_VEC, ir.Undefined)
-    zero_vec = ir.Constant(_VEC, [0.0] * LANES)
-    splat_mask = ir.Constant(ir.VectorType(_I32, LANES), [0] * LANES)
+        builder.module, ir.FunctionType(vec, [vec, vec]), f"llvm.maxnum.v{lanes}f32")
+    undef = ir.Constant(vec, ir.Undefined)
+    zero_vec = ir.Constant(vec, [0.0] * lanes)
+    splat_mask = ir.Constant(ir.VectorType(_I32, lanes), [0] * lanes)
 
     def i64(x):
         return ir.Constant(_I64, x)
@@ -74,14 +116,15 @@ def _emit_tile(context, builder, signature, args, rows):
         return builder.shuffle_vector(builder.insert_element(undef, x, ir.Constant(_I32, 0)), undef, splat_mask)
 
     def vec_ptr(ptr, index):
-        return builder.bitcast(builder.gep(ptr, [index]), _VEC.as_pointer())
+        return builder.bitcast(builder.gep(ptr, [index]), vec.as_pointer())
 
-    acc = [[cgutils.alloca_once(builder, _VEC) for _ in range(VECTORS)] for _ in range(rows)]
+    acc = [[cgutils.alloca_once(builder, vec) for _ in range(VECTORS)] for _ in range(rows)]
     has_bias = builder.icmp_signed(">=", b_off, i64(0))
     is_relu = builder.icmp_signed("!=", relu, i64(0))
-    n_blocks = builder.udiv(row_len, i64(BLOCK))
-    with cgutils.for_range(builder, n_blocks) as block:
-        col = builder.mul(block.index, i64(BLOCK))
+    block = VECTORS * lanes
+    n_blocks = builder.udiv(row_len, i64(block))
+    with cgutils.for_range(builder, n_blocks) as block_loop:
+        col = builder.mul(block_loop.index, i64(block))
         for r in range(rows):
             b_index = builder.select(has_bias, builder.add(b_off, i64(r)), i64(0))
             b_val = builder.select(has_bias, builder.load(builder.gep(par_ptr, [b_index])), ir.Constant(_F32, 0.0))
@@ -90,7 +133,7 @@ def _emit_tile(context, builder, signature, args, rows):
         with cgutils.for_range(builder, fan_in) as inner:
             k = inner.index
             h_base = builder.add(builder.mul(builder.add(h_row, k), row_len), col)
-            h_vecs = [builder.load(vec_ptr(h_ptr, builder.add(h_base, i64(LANES * v))), align=4)
+            h_vecs = [builder.load(vec_ptr(h_ptr, builder.add(h_base, i64(lanes * v))), align=4)
                       for v in range(VECTORS)]
             w_base = builder.add(w_off, builder.mul(k, w_stride))
             for r in range(rows):
@@ -102,98 +145,115 @@ def _emit_tile(context, builder, signature, args, rows):
             for v in range(VECTORS):
                 value = builder.load(acc[r][v])
                 value = builder.select(is_relu, builder.call(vmax, [value, zero_vec]), value)
-                builder.store(value, vec_ptr(out_ptr, builder.add(o_base, i64(LANES * v))), align=4)
+                builder.store(value, vec_ptr(out_ptr, builder.add(o_base, i64(lanes * v))), align=4)
 
 
-def _tile_codegen(context, builder, signature, args):
-    """A switch on the tile height, each case the micro-kernel for that many units."""
-    rows = args[0]
-    done = builder.append_basic_block("tile_done")
-    switch = builder.switch(rows, done)
-    for height in range(1, MAX_ROWS + 1):
-        case = builder.append_basic_block(f"tile_{height}")
-        switch.add_case(ir.Constant(_I64, height), case)
-        builder.position_at_end(case)
-        _emit_tile(context, builder, signature.replace(args=signature.args[1:]), args[1:], height)
-        builder.branch(done)
-    builder.position_at_end(done)
-    return context.get_dummy_value()
+def make_dense_tile(shape):
+    """The :func:`dense_tile` kernel for a :class:`VectorShape` (any shape runs anywhere, the target's fastest)."""
+
+    def tile_codegen(context, builder, signature, args):
+        # A switch on the tile height, each case the micro-kernel for that many units.
+        rows = args[0]
+        done = builder.append_basic_block("tile_done")
+        switch = builder.switch(rows, done)
+        for height in range(1, shape.max_rows + 1):
+            case = builder.append_basic_block(f"tile_{height}")
+            switch.add_case(ir.Constant(_I64, height), case)
+            builder.position_at_end(case)
+            _emit_tile(context, builder, signature.replace(args=signature.args[1:]), args[1:], height, shape.lanes)
+            builder.branch(done)
+        builder.position_at_end(done)
+        return context.get_dummy_value()
+
+    @intrinsic
+    def tile(typingctx, rows, out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu):
+        arrays_ok = all(isinstance(t, types.Array) and t.dtype == types.float32 and t.layout == "C"
+                        for t in (out, params, h)) and out.ndim == 2 and h.ndim == 2
+        if not arrays_ok:
+            return None
+        i64 = types.int64
+        return types.void(i64, out, i64, params, i64, i64, i64, h, i64, i64, i64), tile_codegen
+
+    @numba.njit(inline="always")
+    def dense_tile(rows, out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu):
+        """``out[out_row + r, :] = act(b[r] + sum_a params[w_off + a * w_stride + r] * h[h_row + a, :])``.
+
+        For r < ``rows`` (1 .. the shape's ``max_rows``; other heights do
+        nothing).  ``b[r]`` is ``params[b_off + r]``, or 0 when ``b_off`` <
+        0; act is ReLU when ``relu`` is non-zero, else the identity.  ``out``
+        and ``h`` are C-contiguous float32 arrays whose rows have the same
+        length, a multiple of the shape's ``block``.  Rows are addressed by
+        offsets rather than by array views, which would cost reference
+        counting in the per-sample loops.
+        """
+        tile(np.int64(rows), out, np.int64(out_row), params, np.int64(w_off), np.int64(w_stride),
+             np.int64(b_off), h, np.int64(h_row), np.int64(fan_in), np.int64(relu))
+
+    return dense_tile
 
 
-@intrinsic
-def _tile(typingctx, rows, out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu):
-    arrays_ok = all(isinstance(t, types.Array) and t.dtype == types.float32 and t.layout == "C"
-                    for t in (out, params, h)) and out.ndim == 2 and h.ndim == 2
-    if not arrays_ok:
-        return None
-    i64 = types.int64
-    return types.void(i64, out, i64, params, i64, i64, i64, h, i64, i64, i64), _tile_codegen
+def make_pack_positive(shape):
+    """The :func:`pack_positive` kernel for a :class:`VectorShape`."""
+    lanes = shape.lanes
+    vec = ir.VectorType(_F32, lanes)
+
+    def pack_codegen(context, builder, signature, args):
+        buf, row, keys, r = args
+        buf_arr = context.make_array(signature.args[0])(context, builder, buf)
+        key_arr = context.make_array(signature.args[2])(context, builder, keys)
+        n_words = builder.extract_value(key_arr.shape, 1)
+        row_len = builder.extract_value(buf_arr.shape, 1)
+        row_base = builder.mul(row, row_len)
+        key_base = builder.mul(r, n_words)
+        zero_vec = ir.Constant(vec, [0.0] * lanes)
+        last_vec = builder.sub(row_len, ir.Constant(_I64, lanes))
+        with cgutils.for_range(builder, n_words) as loop:
+            word = ir.Constant(_I64, 0)
+            for q in range(64 // lanes):
+                index = builder.add(builder.mul(loop.index, ir.Constant(_I64, 64)), ir.Constant(_I64, lanes * q))
+                # A vector past the row's end (only in a last, partial word) is read
+                # from inside the row instead; its bits lie beyond m and are cleared.
+                index = builder.select(builder.icmp_signed(">", index, last_vec), last_vec, index)
+                ptr = builder.bitcast(builder.gep(buf_arr.data, [builder.add(row_base, index)]), vec.as_pointer())
+                positive = builder.fcmp_ordered(">", builder.load(ptr, align=4), zero_vec)
+                bits = builder.zext(builder.bitcast(positive, ir.IntType(lanes)), _I64)
+                word = builder.or_(word, builder.shl(bits, ir.Constant(_I64, lanes * q)))
+            builder.store(word, builder.gep(key_arr.data, [builder.add(key_base, loop.index)]))
+        return context.get_dummy_value()
+
+    @intrinsic
+    def pack(typingctx, buf, row, keys, r):
+        if not (isinstance(buf, types.Array) and buf.dtype == types.float32 and buf.ndim == 2
+                and buf.layout == "C" and isinstance(keys, types.Array) and keys.dtype == types.uint64
+                and keys.ndim == 2 and keys.layout == "C"):
+            return None
+        return types.void(buf, types.int64, keys, types.int64), pack_codegen
+
+    @numba.njit(inline="always")
+    def pack_positive(buf, row, keys, r, m):
+        """``keys[r]`` = the packed bits ``buf[row, i] > 0`` for i < m (little-endian words, DESIGN.md).
+
+        ``buf``'s rows hold at least m values, in whole register blocks of
+        the shape; bits from m on are cleared.
+        """
+        pack(buf, np.int64(row), keys, np.int64(r))
+        rem = m & 63
+        if rem:
+            keys[r, keys.shape[1] - 1] &= (np.uint64(1) << np.uint64(rem)) - np.uint64(1)
+
+    return pack_positive
 
 
-@numba.njit(inline="always")
-def dense_tile(rows, out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu):
-    """``out[out_row + r, :] = act(b[r] + sum_a params[w_off + a * w_stride + r] * h[h_row + a, :])``.
-
-    For r < ``rows`` (1 .. :data:`MAX_ROWS`; other heights do nothing).
-    ``b[r]`` is ``params[b_off + r]``, or 0 when ``b_off`` < 0; act is ReLU
-    when ``relu`` is non-zero, else the identity.  ``out`` and ``h`` are
-    C-contiguous float32 arrays whose rows have the same length, a multiple
-    of :data:`BLOCK`.  Rows are addressed by offsets rather than by array
-    views, which would cost reference counting in the per-sample loops.
-    """
-    _tile(np.int64(rows), out, np.int64(out_row), params, np.int64(w_off), np.int64(w_stride),
-          np.int64(b_off), h, np.int64(h_row), np.int64(fan_in), np.int64(relu))
-
-
-def _pack_codegen(context, builder, signature, args):
-    buf, row, keys, r = args
-    buf_arr = context.make_array(signature.args[0])(context, builder, buf)
-    key_arr = context.make_array(signature.args[2])(context, builder, keys)
-    n_words = builder.extract_value(key_arr.shape, 1)
-    row_len = builder.extract_value(buf_arr.shape, 1)
-    row_base = builder.mul(row, row_len)
-    key_base = builder.mul(r, n_words)
-    zero_vec = ir.Constant(_VEC, [0.0] * LANES)
-    last_vec = builder.sub(row_len, ir.Constant(_I64, LANES))
-    with cgutils.for_range(builder, n_words) as loop:
-        word = ir.Constant(_I64, 0)
-        for q in range(64 // LANES):
-            index = builder.add(builder.mul(loop.index, ir.Constant(_I64, 64)), ir.Constant(_I64, LANES * q))
-            # A vector past the row's end (only in a last, partial word) is read
-            # from inside the row instead; its bits lie beyond m and are cleared.
-            index = builder.select(builder.icmp_signed(">", index, last_vec), last_vec, index)
-            ptr = builder.bitcast(builder.gep(buf_arr.data, [builder.add(row_base, index)]), _VEC.as_pointer())
-            positive = builder.fcmp_ordered(">", builder.load(ptr, align=4), zero_vec)
-            bits = builder.zext(builder.bitcast(positive, ir.IntType(LANES)), _I64)
-            word = builder.or_(word, builder.shl(bits, ir.Constant(_I64, LANES * q)))
-        builder.store(word, builder.gep(key_arr.data, [builder.add(key_base, loop.index)]))
-    return context.get_dummy_value()
-
-
-@intrinsic
-def _pack(typingctx, buf, row, keys, r):
-    if not (isinstance(buf, types.Array) and buf.dtype == types.float32 and buf.ndim == 2 and buf.layout == "C"
-            and isinstance(keys, types.Array) and keys.dtype == types.uint64 and keys.ndim == 2
-            and keys.layout == "C"):
-        return None
-    return types.void(buf, types.int64, keys, types.int64), _pack_codegen
-
-
-@numba.njit(inline="always")
-def pack_positive(buf, row, keys, r, m):
-    """``keys[r]`` = the packed bits ``buf[row, i] > 0`` for i < m (little-endian words, DESIGN.md).
-
-    ``buf``'s rows hold at least m values, in whole register blocks; bits
-    from m on are cleared.
-    """
-    _pack(buf, np.int64(row), keys, np.int64(r))
-    rem = m & 63
-    if rem:
-        keys[r, keys.shape[1] - 1] &= (np.uint64(1) << np.uint64(rem)) - np.uint64(1)
+dense_tile = make_dense_tile(SHAPE)
+pack_positive = make_pack_positive(SHAPE)
 
 
 TREE_LANES = 64  # networks per call of tree_keys, four vectors of 16
-_TREE_VECTORS = TREE_LANES // LANES
+_TREE_WIDTH = 16  # lanes per tree vector: the tree holds no accumulators, so its width need not follow the target
+_TREE_VECTORS = TREE_LANES // _TREE_WIDTH
+_VEC = ir.VectorType(_F32, _TREE_WIDTH)
+_IVEC = ir.VectorType(_I32, _TREE_WIDTH)
+_KVEC = ir.VectorType(_I64, _TREE_WIDTH)
 
 
 def _tree_codegen(context, builder, signature, args):
@@ -211,11 +271,11 @@ def _tree_codegen(context, builder, signature, args):
 
     def splat(x, vec_type):
         undef = ir.Constant(vec_type, ir.Undefined)
-        mask = ir.Constant(ir.VectorType(_I32, LANES), [0] * LANES)
+        mask = ir.Constant(ir.VectorType(_I32, _TREE_WIDTH), [0] * _TREE_WIDTH)
         return builder.shuffle_vector(builder.insert_element(undef, x, ir.Constant(_I32, 0)), undef, mask)
 
     def lanes(ptr, row, v, vec_type=_VEC):
-        index = builder.add(builder.mul(row, i64(TREE_LANES)), i64(LANES * v))
+        index = builder.add(builder.mul(row, i64(TREE_LANES)), i64(_TREE_WIDTH * v))
         return builder.bitcast(builder.gep(ptr, [index]), vec_type.as_pointer())
 
     def entry(ptr, index):
@@ -226,7 +286,7 @@ def _tree_codegen(context, builder, signature, args):
     root_row = builder.select(has_root, root, i64(0))
     for v in range(_TREE_VECTORS):
         value = builder.load(lanes(cols_ptr, root_row, v), align=4)
-        value = builder.select(has_root, value, ir.Constant(_VEC, [0.0] * LANES))
+        value = builder.select(has_root, value, ir.Constant(_VEC, [0.0] * _TREE_WIDTH))
         builder.store(value, lanes(vals_ptr, i64(0), v), align=4)
     # Node k + 1 = node src[k] + (or - when flip[k]) weight coord[k].
     with cgutils.for_range(builder, n_ops) as loop:
@@ -240,7 +300,7 @@ def _tree_codegen(context, builder, signature, args):
                           lanes(vals_ptr, node, v), align=4)
     # Key word q of every lane: bit b is set iff the sum at input 64 q + b is > 0.  Each half word
     # gathers its 32 bits in 32-bit lanes, one register per vector, by a masked OR per input.
-    zero = ir.Constant(_VEC, [0.0] * LANES)
+    zero = ir.Constant(_VEC, [0.0] * _TREE_WIDTH)
     halves = [[cgutils.alloca_once(builder, _IVEC) for _ in range(_TREE_VECTORS)] for _ in range(2)]
     with cgutils.for_range(builder, n_words) as word_loop:
         q = word_loop.index
@@ -249,7 +309,7 @@ def _tree_codegen(context, builder, signature, args):
         n_bits = builder.select(builder.icmp_signed("<", left, i64(64)), left, i64(64))
         for h, acc in enumerate(halves):
             for v in range(_TREE_VECTORS):
-                builder.store(ir.Constant(_IVEC, [0] * LANES), acc[v])
+                builder.store(ir.Constant(_IVEC, [0] * _TREE_WIDTH), acc[v])
             in_half = builder.sub(n_bits, i64(32 * h))
             in_half = builder.select(builder.icmp_signed("<", in_half, i64(0)), i64(0), in_half)
             in_half = builder.select(builder.icmp_signed(">", in_half, i64(32)), i64(32), in_half)
@@ -263,10 +323,10 @@ def _tree_codegen(context, builder, signature, args):
                     builder.store(builder.select(positive, builder.or_(old, bit), old), acc[v])
         for v in range(_TREE_VECTORS):
             low = builder.zext(builder.load(halves[0][v]), _KVEC)
-            high = builder.shl(builder.zext(builder.load(halves[1][v]), _KVEC), ir.Constant(_KVEC, [32] * LANES))
+            high = builder.shl(builder.zext(builder.load(halves[1][v]), _KVEC), ir.Constant(_KVEC, [32] * _TREE_WIDTH))
             words = builder.or_(low, high)
-            for e in range(LANES):
-                row = builder.add(row0, i64(LANES * v + e))
+            for e in range(_TREE_WIDTH):
+                row = builder.add(row0, i64(_TREE_WIDTH * v + e))
                 ptr = builder.gep(key_ptr, [builder.add(builder.mul(row, n_words), q)])
                 builder.store(builder.extract_element(words, ir.Constant(_I32, e)), ptr)
     return context.get_dummy_value()
