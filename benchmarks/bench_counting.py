@@ -8,7 +8,7 @@ import argparse
 
 import numpy as np
 
-from common import best_time, machine_line, report
+from common import best_times, machine_line, report
 from pysimbias.config import SampleConfig
 from pysimbias.encodings import make_encoding
 from pysimbias.histogram import KeyCounter
@@ -39,9 +39,8 @@ def main():
     keys = mlp_keys(int(args.keys))
     distinct = len(np.unique(keys, axis=0))
     print(f"{keys.shape[0]:,} keys, {distinct:,} distinct ({distinct / keys.shape[0]:.1%})")
-    ours = keys.shape[0] / best_time(lambda: count_with_table(keys))
-    theirs = keys.shape[0] / best_time(lambda: np.unique(keys, axis=0, return_counts=True))
-    report("counting 128-bit keys", ours, "keys/s", theirs, "np.unique")
+    ours, theirs = best_times([lambda: count_with_table(keys), lambda: np.unique(keys, axis=0, return_counts=True)])
+    report("counting 128-bit keys", keys.shape[0] / ours, "keys/s", keys.shape[0] / theirs, "np.unique")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import argparse
 
 import numpy as np
 
-from common import best_time, machine_line, report
+from common import best_times, machine_line, report
 from pysimbias.bits import keys_to_text, unpack_bits
 from pysimbias.encodings import make_encoding
 from pysimbias.graphs import hypercube_pairs, make_graph
@@ -58,22 +58,24 @@ def main():
     key = chunk_key(0, 0)
     keys = sample_random_keys(key[0], key[1], 0, int(args.functions), np.int64(m))
     context = MeasureContext(m=m, n=7)
-    ours = keys.shape[0] / best_time(lambda: compute_measures(keys, context, ["lz76", "klz"]))
     texts = keys_to_text(keys[: int(args.antropy_functions)], m).astype(str)
-    theirs = len(texts) / best_time(lambda: antropy_klz(texts, m), repeat=1)
-    report("lz76 + K_LZ, 128-bit functions", ours, "functions/s", theirs, "antropy per string")
+    ours, theirs = best_times([lambda: compute_measures(keys, context, ["lz76", "klz"]),
+                               lambda: antropy_klz(texts, m)], repeat=2)
+    report("lz76 + K_LZ, 128-bit functions", keys.shape[0] / ours, "functions/s", len(texts) / theirs,
+           "antropy per string")
 
     encoding = make_encoding("binary", 7)
     graph = make_graph("auto", encoding)
     cube = MeasureContext.for_encoding(encoding, graph)
     names = ["boundary", "csr", "gc", "walsh_degree"]
-    ours = keys.shape[0] / best_time(lambda: compute_measures(keys, cube, names))
     few = keys[: int(args.numpy_functions)]
     expected = compute_measures(few, cube, names)
     for name, values in zip(names, numpy_continuity(few, m, graph)):
         np.testing.assert_allclose(expected[name], values, rtol=1e-12)
-    theirs = few.shape[0] / best_time(lambda: numpy_continuity(few, m, graph), repeat=1)
-    report("boundary + csr + gc + walsh_degree on the 7-cube", ours, "functions/s", theirs)
+    ours, theirs = best_times([lambda: compute_measures(keys, cube, names),
+                               lambda: numpy_continuity(few, m, graph)], repeat=2)
+    report("boundary + csr + gc + walsh_degree on the 7-cube", keys.shape[0] / ours, "functions/s",
+           few.shape[0] / theirs)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import argparse
 
 import numpy as np
 
-from common import best_time, machine_line, report
+from common import best_times, machine_line, report
 from pysimbias.config import SampleConfig
 from pysimbias.encodings import binary_points
 from pysimbias.engine import count_functions
@@ -55,8 +55,9 @@ def main():
     print(machine_line())
     config = SampleConfig(prior="mlp", n=args.n, widths=widths, samples=samples).validated()
     prior = make_prior(config, make_encoding("binary", args.n))
-    ours = samples / best_time(lambda: count_functions(prior, samples, 0), repeat=2)
-    theirs = numpy_samples / best_time(lambda: numpy_pipeline(args.n, widths, numpy_samples), repeat=2)
+    ours, theirs = best_times([lambda: count_functions(prior, samples, 0),
+                               lambda: numpy_pipeline(args.n, widths, numpy_samples)], repeat=2)
+    ours, theirs = samples / ours, numpy_samples / theirs
     flops = flops_per_sample(args.n, widths)
     report(f"{args.n}-{'-'.join(map(str, widths))}-1 relu sample+pack+count", ours, "samples/s", theirs)
     print(f"arithmetic: {flops / 1e6:.3f} MFLOP/sample -> {ours * flops / 1e9:.1f} GFLOP/s sustained")

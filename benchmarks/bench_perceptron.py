@@ -12,7 +12,7 @@ import argparse
 import time
 
 from bench_mlp import numpy_pipeline
-from common import best_time, machine_line, report
+from common import best_times, machine_line, report
 from pysimbias.bits import order_count_words
 from pysimbias.config import SampleConfig
 from pysimbias.encodings import make_encoding
@@ -32,8 +32,9 @@ def main():
     print(machine_line())
     config = SampleConfig(prior="perceptron", n=args.n, samples=samples).validated()
     prior = make_prior(config, make_encoding("binary", args.n))
-    ours = samples / best_time(lambda: count_functions(prior, samples, 0), repeat=2)
-    theirs = numpy_samples / best_time(lambda: numpy_pipeline(args.n, (), numpy_samples, batch=1 << 16), repeat=2)
+    ours, theirs = best_times([lambda: count_functions(prior, samples, 0),
+                               lambda: numpy_pipeline(args.n, (), numpy_samples, batch=1 << 16)], repeat=2)
+    ours, theirs = samples / ours, numpy_samples / theirs
     report(f"perceptron n={args.n} sample+pack+count", ours, "samples/s", theirs)
 
     chunks = []

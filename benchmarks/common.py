@@ -10,15 +10,22 @@ import numpy as np
 from pysimbias.vector_kernels import SHAPE
 
 
-def best_time(func, repeat=3):
-    """Smallest wall time of ``repeat`` calls of ``func()`` (after one warm-up call)."""
-    func()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+def best_times(funcs, repeat=3):
+    """Smallest wall time of each of ``funcs`` over ``repeat`` rounds in which they take turns.
+
+    Each function is called once to warm up first.  Taking turns puts every
+    function through the same phases of a machine whose speed drifts, so
+    the ratios between them hold even where the rates themselves do not.
+    """
+    for func in funcs:
         func()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    best = [float("inf")] * len(funcs)
+    for _ in range(repeat):
+        for i, func in enumerate(funcs):
+            start = time.perf_counter()
+            func()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 def cpu_model():
