@@ -205,8 +205,9 @@ def _forward_key(params, sizes, bias, act, scratch, keys, r, m):
 def _scratch(sizes, XT):
     """Work array of :func:`_forward_key`, one per thread.
 
-    Rows: the d inputs (``XT``, padded with zero columns to whole key
-    words), two layer buffers of the largest hidden width, the output row.
+    Rows: the d inputs (``XT``, padded with zero columns to
+    :func:`~pysimbias.vector_kernels.padded_length`), two layer buffers of
+    the largest hidden width, the output row.
     """
     d, m = XT.shape
     width = 1

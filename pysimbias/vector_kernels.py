@@ -33,7 +33,7 @@ from numba import types
 from numba.core import cgutils, codegen
 from numba.extending import intrinsic
 
-__all__ = ["BLOCK", "MAX_ROWS", "SHAPE", "TREE_LANES", "VectorShape", "padded_length", "dense_tile",
+__all__ = ["BLOCK", "MAX_ROWS", "ROW_MULTIPLE", "SHAPE", "TREE_LANES", "VectorShape", "padded_length", "dense_tile",
            "make_dense_tile", "make_pack_positive", "pack_positive", "shape_for_features", "target_shape",
            "tree_keys"]
 
@@ -83,12 +83,16 @@ def target_shape():
 SHAPE = target_shape()
 BLOCK = SHAPE.block
 MAX_ROWS = SHAPE.max_rows
+#: Layer buffer rows hold a multiple of this many values: whole register
+#: blocks of every shape, so a buffer suits any shape's kernels (Numba's
+#: cache can keep a caller compiled for another shape).
+ROW_MULTIPLE = max(shape.block for shape in SHAPES)
 
 
 @numba.njit(cache=True)
 def padded_length(m):
-    """Row length of the layer buffers: m rounded up to whole register blocks."""
-    return (m + BLOCK - 1) // BLOCK * BLOCK
+    """Row length of the layer buffers: m rounded up to a multiple of :data:`ROW_MULTIPLE`."""
+    return (m + ROW_MULTIPLE - 1) // ROW_MULTIPLE * ROW_MULTIPLE
 
 
 def _emit_tile(context, builder, signature, args, rows, lanes):

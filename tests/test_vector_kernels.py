@@ -9,6 +9,10 @@ runs, but every shape runs anywhere (LLVM splits or joins the vectors), so
 all of them are tested here, and checked to give the same bits.
 """
 
+import ctypes
+import mmap
+import os
+
 import numba
 import numpy as np
 import pytest
@@ -16,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pysimbias import vector_kernels
-from pysimbias.vector_kernels import (BLOCK, SHAPES, make_dense_tile, make_pack_positive, padded_length,
+from pysimbias.vector_kernels import (ROW_MULTIPLE, SHAPES, make_dense_tile, make_pack_positive, padded_length,
                                       shape_for_features, target_shape)
 from reference import reference_pack
 
@@ -136,10 +140,24 @@ def test_sums_in_fan_in_order_with_fma(shape):
     assert out[0, 0] == np.float32(2.0 ** -24)
 
 
+@pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
+def test_multiply_adds_are_fused(shape):
+    # w h + b with w = h = 1 + 2^-12, b = -(1 + 2^-11): w h = 1 + 2^-11 + 2^-24 exactly, so a fused
+    # multiply-add gives 2^-24, while rounding the product first (a tie, to even) gives 0.
+    run = TILES[shape]
+    x = np.float32(1 + 2.0 ** -12)
+    h = np.full((1, shape.block), x, dtype=np.float32)
+    params = np.array([x, -(1 + 2.0 ** -11)], dtype=np.float32)
+    out = np.zeros((1, shape.block), dtype=np.float32)
+    run(1, out, 0, params, 0, 1, 1, h, 1, 0)
+    assert np.all(out == np.float32(2.0 ** -24))
+
+
 @pytest.mark.parametrize("m", [1, 8, 15, 16, 17, 32, 33, 64, 65, 128, 1000])
 def test_padded_length(m):
-    # whole register blocks of this machine's shape, no more than needed
-    assert padded_length(m) % BLOCK == 0 and m <= padded_length(m) < m + BLOCK
+    # whole register blocks of every shape, so that buffers never depend on the shape; no more than needed
+    assert all(ROW_MULTIPLE % shape.block == 0 for shape in SHAPES)
+    assert padded_length(m) % ROW_MULTIPLE == 0 and m <= padded_length(m) < m + ROW_MULTIPLE
 
 
 @pytest.mark.parametrize("features, isa", [
@@ -153,12 +171,43 @@ def test_shape_for_features(features, isa):
     assert shape_for_features(features).isa == isa
 
 
+def test_shape_is_the_one_for_the_features_numba_compiles_for():
+    features = numba.core.registry.cpu_target.target_context.codegen()._tm_features
+    assert vector_kernels.SHAPE == shape_for_features(features)
+
+
 def test_target_shape_follows_numba_cpu_features(monkeypatch):
     monkeypatch.setattr(numba.config, "CPU_FEATURES", "+avx,+avx2,-avx512f")
     assert target_shape().lanes == 8
     monkeypatch.setattr(numba.config, "CPU_FEATURES", "+avx512f")
     assert target_shape().lanes == 16
-    assert vector_kernels.SHAPE in SHAPES
+
+
+def guarded_rows(n_rows, row_len):
+    """A float32 (n_rows, row_len) array whose last row ends where an unreadable page begins."""
+    page = mmap.PAGESIZE
+    nbytes = 4 * n_rows * row_len
+    total = -(-nbytes // page) * page + page
+    buffer = mmap.mmap(-1, total)
+    start = ctypes.addressof(ctypes.c_char.from_buffer(buffer))
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    assert libc.mprotect(start + total - page, page, 0) == 0, os.strerror(ctypes.get_errno())  # PROT_NONE
+    return np.frombuffer(buffer, dtype=np.float32, count=nbytes // 4, offset=total - page - nbytes).reshape(
+        n_rows, row_len)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs mmap and mprotect")
+@pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
+@pytest.mark.parametrize("m", [1, 5, 33, 65, 97, 200])
+def test_pack_positive_reads_nothing_past_the_row(shape, m):
+    # The layer buffer's last row is the output row: a vector read past its end would fault here.
+    rng = np.random.default_rng(m)
+    buf = guarded_rows(2, -(-m // shape.block) * shape.block)
+    buf[:] = rng.standard_normal(buf.shape)
+    keys = np.zeros((1, -(-m // 64)), dtype=np.uint64)
+    PACKS[shape](buf, 1, keys, 0, m)
+    np.testing.assert_array_equal(keys[0], reference_pack(buf[1, :m] > 0))
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
