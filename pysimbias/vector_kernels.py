@@ -11,7 +11,8 @@ multiply-adds, and are stored once, with the activation applied.
 
 The vector width and the tile height follow the CPU Numba compiles for
 (:func:`target_shape`): 16 float32 lanes and 12 units with AVX-512's 32
-registers, 8 lanes and 6 units with AVX's 16.  A tile that needs more
+registers, 8 lanes and 6 units with AVX's 16, 4 lanes with 128-bit vectors
+(:data:`SHAPES`).  A tile that needs more
 registers than the machine has spills them on every multiply-add.  Every
 multiply-add is ``llvm.fma`` (rounded once), summed over the fan-in in
 order, so the result is the same whatever the shape.
