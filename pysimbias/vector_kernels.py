@@ -34,7 +34,7 @@ from numba import types
 from numba.core import cgutils, codegen
 from numba.extending import intrinsic
 
-__all__ = ["BLOCK", "MAX_ROWS", "ROW_MULTIPLE", "SHAPE", "TREE_LANES", "VectorShape", "padded_length", "dense_tile",
+__all__ = ["MAX_ROWS", "ROW_MULTIPLE", "SHAPE", "SHAPES", "TREE_LANES", "VectorShape", "padded_length", "dense_tile",
            "make_dense_tile", "make_pack_positive", "pack_positive", "shape_for_features", "target_shape",
            "tree_keys"]
 
@@ -43,6 +43,24 @@ VECTORS = 2  # vectors of inputs per register block
 _F32 = ir.FloatType()
 _I32 = ir.IntType(32)
 _I64 = ir.IntType(64)
+
+
+def _i64(x):
+    """An i64 LLVM constant."""
+    return ir.Constant(_I64, x)
+
+
+def _splat(builder, x, vec_type):
+    """A ``vec_type`` vector with ``x`` in every lane."""
+    undef = ir.Constant(vec_type, ir.Undefined)
+    mask = ir.Constant(ir.VectorType(_I32, vec_type.count), [0] * vec_type.count)
+    return builder.shuffle_vector(builder.insert_element(undef, x, ir.Constant(_I32, 0)), undef, mask)
+
+
+def _is_array(t, dtype, ndim=None):
+    """Whether Numba type ``t`` is a C-contiguous array of ``dtype`` (and ``ndim`` dimensions, when given)."""
+    return (isinstance(t, types.Array) and t.dtype == dtype and t.layout == "C"
+            and (ndim is None or t.ndim == ndim))
 
 
 class VectorShape(NamedTuple):
@@ -82,7 +100,6 @@ def target_shape():
 
 #: The shape of this process's kernels.
 SHAPE = target_shape()
-BLOCK = SHAPE.block
 MAX_ROWS = SHAPE.max_rows
 #: Layer buffer rows hold a multiple of this many values: whole register
 #: blocks of every shape, so a buffer suits any shape's kernels (Numba's
@@ -110,47 +127,39 @@ def _emit_tile(context, builder, signature, args, rows, lanes):
         builder.module, ir.FunctionType(vec, [vec, vec, vec]), f"llvm.fma.v{lanes}f32")
     vmax = cgutils.get_or_insert_function(
         builder.module, ir.FunctionType(vec, [vec, vec]), f"llvm.maxnum.v{lanes}f32")
-    undef = ir.Constant(vec, ir.Undefined)
     zero_vec = ir.Constant(vec, [0.0] * lanes)
-    splat_mask = ir.Constant(ir.VectorType(_I32, lanes), [0] * lanes)
-
-    def i64(x):
-        return ir.Constant(_I64, x)
-
-    def splat(x):
-        return builder.shuffle_vector(builder.insert_element(undef, x, ir.Constant(_I32, 0)), undef, splat_mask)
 
     def vec_ptr(ptr, index):
         return builder.bitcast(builder.gep(ptr, [index]), vec.as_pointer())
 
     acc = [[cgutils.alloca_once(builder, vec) for _ in range(VECTORS)] for _ in range(rows)]
-    has_bias = builder.icmp_signed(">=", b_off, i64(0))
-    is_relu = builder.icmp_signed("!=", relu, i64(0))
+    has_bias = builder.icmp_signed(">=", b_off, _i64(0))
+    is_relu = builder.icmp_signed("!=", relu, _i64(0))
     block = VECTORS * lanes
-    n_blocks = builder.udiv(row_len, i64(block))
+    n_blocks = builder.udiv(row_len, _i64(block))
     with cgutils.for_range(builder, n_blocks) as block_loop:
-        col = builder.mul(block_loop.index, i64(block))
+        col = builder.mul(block_loop.index, _i64(block))
         for r in range(rows):
-            b_index = builder.select(has_bias, builder.add(b_off, i64(r)), i64(0))
+            b_index = builder.select(has_bias, builder.add(b_off, _i64(r)), _i64(0))
             b_val = builder.select(has_bias, builder.load(builder.gep(par_ptr, [b_index])), ir.Constant(_F32, 0.0))
             for v in range(VECTORS):
-                builder.store(splat(b_val), acc[r][v])
+                builder.store(_splat(builder, b_val, vec), acc[r][v])
         with cgutils.for_range(builder, fan_in) as inner:
             k = inner.index
             h_base = builder.add(builder.mul(builder.add(h_row, k), row_len), col)
-            h_vecs = [builder.load(vec_ptr(h_ptr, builder.add(h_base, i64(lanes * v))), align=4)
+            h_vecs = [builder.load(vec_ptr(h_ptr, builder.add(h_base, _i64(lanes * v))), align=4)
                       for v in range(VECTORS)]
             w_base = builder.add(w_off, builder.mul(k, w_stride))
             for r in range(rows):
-                w = splat(builder.load(builder.gep(par_ptr, [builder.add(w_base, i64(r))])))
+                w = _splat(builder, builder.load(builder.gep(par_ptr, [builder.add(w_base, _i64(r))])), vec)
                 for v in range(VECTORS):
                     builder.store(builder.call(fma, [w, h_vecs[v], builder.load(acc[r][v])]), acc[r][v])
         for r in range(rows):
-            o_base = builder.add(builder.mul(builder.add(out_row, i64(r)), row_len), col)
+            o_base = builder.add(builder.mul(builder.add(out_row, _i64(r)), row_len), col)
             for v in range(VECTORS):
                 value = builder.load(acc[r][v])
                 value = builder.select(is_relu, builder.call(vmax, [value, zero_vec]), value)
-                builder.store(value, vec_ptr(out_ptr, builder.add(o_base, i64(lanes * v))), align=4)
+                builder.store(value, vec_ptr(out_ptr, builder.add(o_base, _i64(lanes * v))), align=4)
 
 
 def make_dense_tile(shape):
@@ -163,7 +172,7 @@ def make_dense_tile(shape):
         switch = builder.switch(rows, done)
         for height in range(1, shape.max_rows + 1):
             case = builder.append_basic_block(f"tile_{height}")
-            switch.add_case(ir.Constant(_I64, height), case)
+            switch.add_case(_i64(height), case)
             builder.position_at_end(case)
             _emit_tile(context, builder, signature.replace(args=signature.args[1:]), args[1:], height, shape.lanes)
             builder.branch(done)
@@ -172,9 +181,8 @@ def make_dense_tile(shape):
 
     @intrinsic
     def tile(typingctx, rows, out, out_row, params, w_off, w_stride, b_off, h, h_row, fan_in, relu):
-        arrays_ok = all(isinstance(t, types.Array) and t.dtype == types.float32 and t.layout == "C"
-                        for t in (out, params, h)) and out.ndim == 2 and h.ndim == 2
-        if not arrays_ok:
+        if not (_is_array(out, types.float32, 2) and _is_array(params, types.float32)
+                and _is_array(h, types.float32, 2)):
             return None
         i64 = types.int64
         return types.void(i64, out, i64, params, i64, i64, i64, h, i64, i64, i64), tile_codegen
@@ -211,26 +219,24 @@ def make_pack_positive(shape):
         row_base = builder.mul(row, row_len)
         key_base = builder.mul(r, n_words)
         zero_vec = ir.Constant(vec, [0.0] * lanes)
-        last_vec = builder.sub(row_len, ir.Constant(_I64, lanes))
+        last_vec = builder.sub(row_len, _i64(lanes))
         with cgutils.for_range(builder, n_words) as loop:
-            word = ir.Constant(_I64, 0)
+            word = _i64(0)
             for q in range(64 // lanes):
-                index = builder.add(builder.mul(loop.index, ir.Constant(_I64, 64)), ir.Constant(_I64, lanes * q))
+                index = builder.add(builder.mul(loop.index, _i64(64)), _i64(lanes * q))
                 # A vector past the row's end (only in a last, partial word) is read
                 # from inside the row instead; its bits lie beyond m and are cleared.
                 index = builder.select(builder.icmp_signed(">", index, last_vec), last_vec, index)
                 ptr = builder.bitcast(builder.gep(buf_arr.data, [builder.add(row_base, index)]), vec.as_pointer())
                 positive = builder.fcmp_ordered(">", builder.load(ptr, align=4), zero_vec)
                 bits = builder.zext(builder.bitcast(positive, ir.IntType(lanes)), _I64)
-                word = builder.or_(word, builder.shl(bits, ir.Constant(_I64, lanes * q)))
+                word = builder.or_(word, builder.shl(bits, _i64(lanes * q)))
             builder.store(word, builder.gep(key_arr.data, [builder.add(key_base, loop.index)]))
         return context.get_dummy_value()
 
     @intrinsic
     def pack(typingctx, buf, row, keys, r):
-        if not (isinstance(buf, types.Array) and buf.dtype == types.float32 and buf.ndim == 2
-                and buf.layout == "C" and isinstance(keys, types.Array) and keys.dtype == types.uint64
-                and keys.ndim == 2 and keys.layout == "C"):
+        if not (_is_array(buf, types.float32, 2) and _is_array(keys, types.uint64, 2)):
             return None
         return types.void(buf, types.int64, keys, types.int64), pack_codegen
 
@@ -271,33 +277,25 @@ def _tree_codegen(context, builder, signature, args):
     m = builder.extract_value(arrays[6].shape, 0)
     n_words = builder.extract_value(arrays[7].shape, 1)
 
-    def i64(x):
-        return ir.Constant(_I64, x)
-
-    def splat(x, vec_type):
-        undef = ir.Constant(vec_type, ir.Undefined)
-        mask = ir.Constant(ir.VectorType(_I32, _TREE_WIDTH), [0] * _TREE_WIDTH)
-        return builder.shuffle_vector(builder.insert_element(undef, x, ir.Constant(_I32, 0)), undef, mask)
-
     def lanes(ptr, row, v, vec_type=_VEC):
-        index = builder.add(builder.mul(row, i64(TREE_LANES)), i64(_TREE_WIDTH * v))
+        index = builder.add(builder.mul(row, _i64(TREE_LANES)), _i64(_TREE_WIDTH * v))
         return builder.bitcast(builder.gep(ptr, [index]), vec_type.as_pointer())
 
     def entry(ptr, index):
         return builder.sext(builder.load(builder.gep(ptr, [index])), _I64)
 
     # Node 0 is the bias, or 0.
-    has_root = builder.icmp_signed(">=", root, i64(0))
-    root_row = builder.select(has_root, root, i64(0))
+    has_root = builder.icmp_signed(">=", root, _i64(0))
+    root_row = builder.select(has_root, root, _i64(0))
     for v in range(_TREE_VECTORS):
         value = builder.load(lanes(cols_ptr, root_row, v), align=4)
         value = builder.select(has_root, value, ir.Constant(_VEC, [0.0] * _TREE_WIDTH))
-        builder.store(value, lanes(vals_ptr, i64(0), v), align=4)
+        builder.store(value, lanes(vals_ptr, _i64(0), v), align=4)
     # Node k + 1 = node src[k] + (or - when flip[k]) weight coord[k].
     with cgutils.for_range(builder, n_ops) as loop:
         k = loop.index
-        parent, weight, node = entry(src_ptr, k), entry(coord_ptr, k), builder.add(k, i64(1))
-        sign = splat(builder.trunc(entry(flip_ptr, k), _I32), _IVEC)
+        parent, weight, node = entry(src_ptr, k), entry(coord_ptr, k), builder.add(k, _i64(1))
+        sign = _splat(builder, builder.trunc(entry(flip_ptr, k), _I32), _IVEC)
         for v in range(_TREE_VECTORS):
             x = builder.load(lanes(vals_ptr, parent, v), align=4)
             w = builder.load(lanes(cols_ptr, weight, v, _IVEC), align=4)
@@ -309,19 +307,19 @@ def _tree_codegen(context, builder, signature, args):
     halves = [[cgutils.alloca_once(builder, _IVEC) for _ in range(_TREE_VECTORS)] for _ in range(2)]
     with cgutils.for_range(builder, n_words) as word_loop:
         q = word_loop.index
-        first = builder.mul(q, i64(64))
+        first = builder.mul(q, _i64(64))
         left = builder.sub(m, first)
-        n_bits = builder.select(builder.icmp_signed("<", left, i64(64)), left, i64(64))
+        n_bits = builder.select(builder.icmp_signed("<", left, _i64(64)), left, _i64(64))
         for h, acc in enumerate(halves):
             for v in range(_TREE_VECTORS):
                 builder.store(ir.Constant(_IVEC, [0] * _TREE_WIDTH), acc[v])
-            in_half = builder.sub(n_bits, i64(32 * h))
-            in_half = builder.select(builder.icmp_signed("<", in_half, i64(0)), i64(0), in_half)
-            in_half = builder.select(builder.icmp_signed(">", in_half, i64(32)), i64(32), in_half)
+            in_half = builder.sub(n_bits, _i64(32 * h))
+            in_half = builder.select(builder.icmp_signed("<", in_half, _i64(0)), _i64(0), in_half)
+            in_half = builder.select(builder.icmp_signed(">", in_half, _i64(32)), _i64(32), in_half)
             with cgutils.for_range(builder, in_half) as bit_loop:
                 b = bit_loop.index
-                node = entry(out_ptr, builder.add(first, builder.add(b, i64(32 * h))))
-                bit = splat(builder.shl(ir.Constant(_I32, 1), builder.trunc(b, _I32)), _IVEC)
+                node = entry(out_ptr, builder.add(first, builder.add(b, _i64(32 * h))))
+                bit = _splat(builder, builder.shl(ir.Constant(_I32, 1), builder.trunc(b, _I32)), _IVEC)
                 for v in range(_TREE_VECTORS):
                     positive = builder.fcmp_ordered(">", builder.load(lanes(vals_ptr, node, v), align=4), zero)
                     old = builder.load(acc[v])
@@ -331,7 +329,7 @@ def _tree_codegen(context, builder, signature, args):
             high = builder.shl(builder.zext(builder.load(halves[1][v]), _KVEC), ir.Constant(_KVEC, [32] * _TREE_WIDTH))
             words = builder.or_(low, high)
             for e in range(_TREE_WIDTH):
-                row = builder.add(row0, i64(_TREE_WIDTH * v + e))
+                row = builder.add(row0, _i64(_TREE_WIDTH * v + e))
                 ptr = builder.gep(key_ptr, [builder.add(builder.mul(row, n_words), q)])
                 builder.store(builder.extract_element(words, ir.Constant(_I32, e)), ptr)
     return context.get_dummy_value()
@@ -339,12 +337,9 @@ def _tree_codegen(context, builder, signature, args):
 
 @intrinsic
 def _tree(typingctx, vals, cols, root, src, coord, flip, out_node, keys, row0):
-    def is_array(t, dtype, ndim):
-        return isinstance(t, types.Array) and t.dtype == dtype and t.ndim == ndim and t.layout == "C"
-
-    if not (is_array(vals, types.float32, 2) and is_array(cols, types.float32, 2)
-            and all(is_array(t, types.int32, 1) for t in (src, coord, flip, out_node))
-            and is_array(keys, types.uint64, 2)):
+    if not (_is_array(vals, types.float32, 2) and _is_array(cols, types.float32, 2)
+            and all(_is_array(t, types.int32, 1) for t in (src, coord, flip, out_node))
+            and _is_array(keys, types.uint64, 2)):
         return None
     return types.void(vals, cols, types.int64, src, coord, flip, out_node, keys, types.int64), _tree_codegen
 
