@@ -1,23 +1,17 @@
 """The ``pysimbias`` command line: parses flags, calls the API, prints results."""
 
 import sys
-from dataclasses import replace
 from datetime import datetime
 
 import click
 
 import pysimbias
-from pysimbias.config import PRIORS, SampleConfig, parse_count, parse_widths
-from pysimbias.encodings import ENCODINGS
+from pysimbias.config import COMMON, PARAMETERS, PRIORS, SampleConfig, parse_count
 from pysimbias.errors import InvalidParameterError, RunDirectoryError
-from pysimbias.network_kernels import ACTIVATIONS, LAWS
-from pysimbias.priors_metric import GP_KERNELS
+from pysimbias.inputs.encodings import ENCODINGS
+from pysimbias.priors import readers_of
 
 _FLAG_OF = {"bias": "--no-bias", "params": "options"}
-DEFAULTS = SampleConfig()
-# Flags that only one prior reads: flag -> prior name.
-_PRIOR_FLAGS = {"widths": "mlp", "kernel": "gp", "length_scale": "gp", "centres": "voronoi", "depth": "tree",
-                "train_fraction": "learner"}
 
 
 def _flag(param):
@@ -34,14 +28,44 @@ class _Count(click.ParamType):
             self.fail(exc.message, param, ctx)
 
 
-class _Widths(click.ParamType):
-    name = "W1,W2,..."
+class _Checked(click.ParamType):
+    """Text handed to a prior parameter's own check."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.name = spec.cli_type
 
     def convert(self, value, param, ctx):
         try:
-            return parse_widths(value)
+            return self.spec.check(value)
         except InvalidParameterError as exc:
             self.fail(exc.message, param, ctx)
+
+
+def _prior_option(spec):
+    """The click option of a prior parameter: not given means the prior's default."""
+    readers = readers_of(spec.name)
+    text = f"{spec.help} Read by --prior {', '.join(readers)}.  [default: {_shown(spec.default)}]"
+    if spec.cli_type is bool:
+        flag = "--" + spec.name.replace("_", "-")
+        return click.option(f"{flag}/--no-{flag[2:]}", spec.name, default=None, help=text)
+    if isinstance(spec.cli_type, tuple):
+        kind = click.Choice(list(spec.cli_type))
+    elif isinstance(spec.cli_type, str):
+        kind = _Checked(spec)
+    else:
+        kind = spec.cli_type
+    return click.option("--" + spec.name.replace("_", "-"), spec.name, type=kind, default=None, help=text)
+
+
+def _shown(value):
+    return ",".join(map(str, value)) if isinstance(value, tuple) else value
+
+
+def _prior_options(command):
+    for spec in reversed(list(PARAMETERS.values())):
+        command = _prior_option(spec)(command)
+    return command
 
 
 class _LazyBar:
@@ -67,12 +91,17 @@ def _default_out(prior, n, seed):
     return f"runs/{name}-n{n}-seed{seed}-{datetime.now():%Y%m%d-%H%M%S}"
 
 
-def _check_prior_flags(prior, given):
-    """Refuse flags that the chosen prior does not read."""
+def _prior_params(prior, given):
+    """The prior parameters given on the command line; refuse those the chosen prior does not read."""
     name = prior.partition(":")[0]
-    for param, value in given.items():
-        if value is not None and _PRIOR_FLAGS[param] != name:
-            raise click.BadParameter(f"only --prior {_PRIOR_FLAGS[param]} reads it", param_hint=f"'{_flag(param)}'")
+    params = {param: value for param, value in given.items() if value is not None}
+    for param in params:
+        readers = readers_of(param)
+        if name not in readers:
+            flag = "--" + param.replace("_", "-")
+            raise click.BadParameter(f"only --prior {', '.join(readers)} read{'s' * (len(readers) == 1)} it",
+                                     param_hint=f"'{flag}'")
+    return params
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -87,37 +116,20 @@ def cli():
 
 
 @cli.command()
-@click.option("--prior", default=DEFAULTS.prior, show_default=True,
-              help="; ".join(f"{syntax}: {text}" for syntax, text in PRIORS.values()) + ".")
-@click.option("--n", type=int, default=DEFAULTS.n, show_default=True,
+@click.option("--prior", default=COMMON["prior"], show_default=True,
+              help="; ".join(f"{spec.syntax}: {spec.summary}" for spec in PRIORS.values()) + ".")
+@click.option("--n", type=int, default=COMMON["n"], show_default=True,
               help=f"Input bits: the inputs are the 2^n points of {{0,1}}^n (1 to {pysimbias.config.MAX_N}).")
-@click.option("--widths", type=_Widths(), default=None,
-              help="Hidden layer widths of --prior mlp, comma-separated.  [default: 40,40]")
-@click.option("--activation", type=click.Choice(list(ACTIVATIONS)), default=DEFAULTS.activation,
-              show_default=True, help="Hidden-layer activation (mlp).")
-@click.option("--bias/--no-bias", default=True, show_default=True, help="Give every unit a bias.")
-@click.option("--law", type=click.Choice(list(LAWS)), default=DEFAULTS.law, show_default=True,
-              help="Parameter law; both have Var(w) = sigma_w^2/fan_in and Var(b) = sigma_b^2.")
-@click.option("--sigma-w", type=float, default=DEFAULTS.sigma_w, show_default=True, help="Weight scale (> 0).")
-@click.option("--sigma-b", type=float, default=DEFAULTS.sigma_b, show_default=True, help="Bias scale (>= 0).")
-@click.option("--encoding", default=DEFAULTS.encoding, show_default=True,
+@click.option("--encoding", default=COMMON["encoding"], show_default=True,
               help="Input encoding: " + "; ".join(f"{syntax}: {text}" for _, _, syntax, text in ENCODINGS.values())
                    + ".")
-@click.option("--graph", default=DEFAULTS.graph, show_default=True,
+@click.option("--graph", default=COMMON["graph"], show_default=True,
               help="Neighbour graph of the continuity measures: auto (hypercube for bit vectors, else "
                    "knn:ceil(log2 m)), hypercube, knn:K or radius:R.")
-@click.option("--kernel", type=click.Choice(list(GP_KERNELS)), default=None,
-              help=f"Covariance of --prior gp.  [default: {DEFAULTS.kernel}]")
-@click.option("--length-scale", default=None,
-              help="Length scale of --prior gp, or 'auto': the median distance between inputs.  [default: auto]")
-@click.option("--centres", type=int, default=None,
-              help=f"Random centres of --prior voronoi.  [default: {DEFAULTS.centres}]")
-@click.option("--depth", type=int, default=None, help=f"Depth of --prior tree.  [default: {DEFAULTS.depth}]")
-@click.option("--train-fraction", type=float, default=None,
-              help=f"Share of the inputs --prior learner:NAME is fitted on.  [default: {DEFAULTS.train_fraction}]")
+@_prior_options
 @click.option("--samples", type=_Count(), default="1e6", show_default=True,
               help="Number of random functions to draw (accepts 1e6).")
-@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True,
+@click.option("--seed", type=int, default=COMMON["seed"], show_default=True,
               help="The run's seed; same config and seed give the same result.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Threads to use (default: all cores); does not change the result.")
@@ -132,22 +144,19 @@ def cli():
                    "[default: 50%]")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Count the chunks on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of locally.")
-def sample(prior, n, widths, activation, bias, law, sigma_w, sigma_b, encoding, graph, kernel, length_scale,
-           centres, depth, train_fraction, samples, seed, threads, out, force, no_plots, resume, memory, scheduler):
+def sample(prior, n, encoding, graph, samples, seed, threads, out, force, no_plots, resume, memory, scheduler,
+           **given):
     """Sample random functions from a prior, count them exactly, measure and plot them.
 
     Writes OUT/functions.parquet (one row per distinct function with its count
     and measures), OUT/manifest.json and PNG plots.  Progress is saved in
     OUT/chunks/ as it goes, so a killed run continues with --resume.
     """
-    specific = dict(widths=widths, kernel=kernel, length_scale=length_scale, centres=centres, depth=depth,
-                    train_fraction=train_fraction)
-    config = SampleConfig(prior=prior, n=n, activation=activation, bias=bias, law=law, sigma_w=sigma_w,
-                          sigma_b=sigma_b, encoding=encoding, graph=graph, samples=samples, seed=seed)
-    _check_prior_flags(config.validated().prior, specific)
+    config = SampleConfig(prior=prior, n=n, encoding=encoding, graph=graph, samples=samples, seed=seed)
+    params = _prior_params(config.validated().prior, given)
     if resume and out is None:
         raise click.BadParameter("needs --out, the directory of the run to continue", param_hint="'--resume'")
-    config = replace(config, **{k: v for k, v in specific.items() if v is not None}).validated()
+    config = config.replace(**params).validated()
     out = out or _default_out(prior, n, seed)
     bar = _LazyBar(config.samples)
     try:

@@ -10,10 +10,10 @@ import numpy as np
 
 from common import best_times, machine_line, report
 from pysimbias.config import SampleConfig
-from pysimbias.encodings import make_encoding
+from pysimbias.inputs.encodings import make_encoding
 from pysimbias.histogram import KeyCounter
 from pysimbias.priors import make_prior
-from pysimbias.rng import chunk_key
+from pysimbias.kernels.rng import chunk_key
 
 
 def mlp_keys(count):

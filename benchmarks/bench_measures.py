@@ -12,11 +12,11 @@ import argparse
 import numpy as np
 
 from common import best_times, machine_line, report
-from pysimbias.bits import keys_to_text, unpack_bits
-from pysimbias.encodings import make_encoding
-from pysimbias.graphs import hypercube_pairs, make_graph
+from pysimbias.kernels.bits import keys_to_text, unpack_bits
+from pysimbias.inputs.encodings import make_encoding
+from pysimbias.inputs.graphs import hypercube_pairs, make_graph
 from pysimbias.measures import MeasureContext, compute_measures
-from pysimbias.rng import chunk_key, sample_random_keys
+from pysimbias.kernels.rng import chunk_key, sample_random_keys
 
 
 def antropy_klz(texts, m):

@@ -9,9 +9,9 @@ import numpy as np
 
 from common import best_times, machine_line, report
 from pysimbias.config import SampleConfig
-from pysimbias.encodings import binary_points
+from pysimbias.inputs.encodings import binary_points
 from pysimbias.engine import count_functions
-from pysimbias.encodings import make_encoding
+from pysimbias.inputs.encodings import make_encoding
 from pysimbias.priors import make_prior
 
 

@@ -13,13 +13,13 @@ import time
 
 from bench_mlp import numpy_pipeline
 from common import best_times, machine_line, report
-from pysimbias.bits import order_count_words
+from pysimbias.kernels.bits import order_count_words
 from pysimbias.config import SampleConfig
-from pysimbias.encodings import make_encoding
+from pysimbias.inputs.encodings import make_encoding
 from pysimbias.engine import chunk_plan, count_functions
 from pysimbias.histogram import KeyCounter
 from pysimbias.priors import make_prior
-from pysimbias.rng import chunk_key
+from pysimbias.kernels.rng import chunk_key
 
 
 def main():

@@ -11,7 +11,7 @@ import time
 from bench_mlp import flops_per_sample
 from common import machine_line
 from pysimbias.config import SampleConfig
-from pysimbias.encodings import make_encoding
+from pysimbias.inputs.encodings import make_encoding
 from pysimbias.engine import count_functions
 from pysimbias.priors import make_prior
 

@@ -7,7 +7,7 @@ import time
 import numba
 import numpy as np
 
-from pysimbias.vector_kernels import SHAPE
+from pysimbias.kernels.vector import SHAPE
 
 
 def best_times(funcs, repeat=3):

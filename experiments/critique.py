@@ -43,7 +43,7 @@ import numpy as np  # noqa: E402
 
 import pysimbias  # noqa: E402
 from pysimbias.compare import compare_runs, overlay_figure, terminal_table  # noqa: E402
-from pysimbias.runio import atomic_write_bytes  # noqa: E402
+from pysimbias.store.rundir import atomic_write_bytes  # noqa: E402
 
 N = 7
 SEED = 0

@@ -7,9 +7,10 @@
 >>> manifest = pysimbias.sample_to_directory("runs/big", samples=10**8, resume=True)  # doctest: +SKIP
 """
 
-__version__ = "0.2.0"
-
-from . import config, encodings, runio  # noqa: E402
+from ._version import __version__  # noqa: E402
+from . import config  # noqa: E402
+from .inputs import encodings  # noqa: E402
+from .store import rundir as runio  # noqa: E402
 from .config import SampleConfig  # noqa: E402
 from .errors import InvalidParameterError, RunDirectoryError  # noqa: E402
 from .histogram import Histogram  # noqa: E402

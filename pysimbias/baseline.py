@@ -3,7 +3,7 @@
 import numpy as np
 
 from .measures import compute_measures
-from .rng import chunk_key, sample_random_keys
+from .kernels.rng import chunk_key, sample_random_keys
 
 __all__ = ["counting_measure_sample", "BASELINE_SEED"]
 

@@ -374,7 +374,7 @@ def write_comparison(frame, entries, out, plots=True, dpi=100):
     """
     from pathlib import Path
 
-    from .runio import atomic_write_bytes
+    from .store.rundir import atomic_write_bytes
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -401,7 +401,7 @@ def _prepare_output(out, force):
     from pathlib import Path
 
     from .errors import RunDirectoryError
-    from .runio import MANIFEST
+    from .store.rundir import MANIFEST
 
     out = Path(out)
     if out.exists() and not out.is_dir():

@@ -24,15 +24,16 @@ from itertools import islice
 
 import numpy as np
 
-from . import __version__, engine
+from ._version import __version__
+from . import engine
 from .config import SampleConfig
-from .counting_kernels import hash_keys
-from .encodings import make_encoding
+from .kernels.counting import hash_keys
+from .inputs.encodings import make_encoding
 from .errors import InvalidParameterError, RunDirectoryError
 from .histogram import KeyCounter
-from .merge import merge_streams, text_order
-from .priors import make_prior
-from .rng import chunk_key
+from .store.merge import merge_streams, text_order
+from .learning import sampled_prior
+from .kernels.rng import chunk_key
 
 __all__ = ["check_scheduler", "cluster_client", "record_on_cluster", "count_part", "merge_parts"]
 
@@ -131,7 +132,7 @@ def _check_workers(client, address):
 @functools.lru_cache(maxsize=4)
 def _prior(config_json):
     config = SampleConfig.from_dict(json.loads(config_json)).validated()
-    return make_prior(config, make_encoding(config.encoding, config.n)), config.seed
+    return sampled_prior(config, make_encoding(config.encoding, config.n)), config.seed
 
 
 def count_part(config_json, chunks, parts):
@@ -178,8 +179,8 @@ def record_on_cluster(client, config, chunks, progress, plan, on_chunk=None):
     config : SampleConfig
     chunks : iterable of (int, int)
         ``(chunk index, samples in chunk)`` pairs to compute.
-    progress : pysimbias.checkpoint.Progress
-    plan : pysimbias.memory.MemoryPlan
+    progress : pysimbias.store.checkpoint.Progress
+    plan : pysimbias.store.memory.MemoryPlan
         A wave's merged table (at most its number of samples) must fit
         ``plan.table_rows``.
     on_chunk : callable, optional

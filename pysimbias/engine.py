@@ -7,7 +7,7 @@ result depends only on (config, seed, samples) and never on the thread count.
 Two ways to count.  :func:`count_functions` keeps the whole histogram in
 memory (the API's :func:`~pysimbias.run.sample`).  :func:`record_chunks`
 writes every chunk's partial histogram to the run's progress as soon as it
-is counted (see :mod:`pysimbias.checkpoint`), adds it to a counting table of
+is counted (see :mod:`pysimbias.store.checkpoint`), adds it to a counting table of
 at most ``plan.table_rows`` functions, and saves that table as a sorted
 segment when it is full, so memory stays bounded and a killed run loses at
 most the chunk in flight.
@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import InvalidParameterError
 from .histogram import Histogram, KeyCounter
-from .rng import chunk_key
+from .kernels.rng import chunk_key
 
 __all__ = [
     "CHUNK_SIZE",
@@ -210,8 +210,8 @@ def record_chunks(prior, seed, chunks, progress, plan, on_chunk=None, expected_t
     seed : int
     chunks : iterable of (int, int)
         ``(chunk index, samples in chunk)`` pairs to compute.
-    progress : pysimbias.checkpoint.Progress
-    plan : pysimbias.memory.MemoryPlan
+    progress : pysimbias.store.checkpoint.Progress
+    plan : pysimbias.store.memory.MemoryPlan
     on_chunk : callable, optional
         Called with the number of samples of every chunk computed.
     expected_total : int, optional

@@ -5,10 +5,10 @@ import math
 import numba
 import numpy as np
 
-from .bits import keys_to_text, n_words, order_by_count, order_count_words, take_rows, text_sort_order
-from .counting_kernels import (MAX_LOAD, MIN_CAPACITY, PARTS, empty_table, group_keys, insert_grouped, rehash,
+from .kernels.bits import keys_to_text, n_words, order_by_count, order_count_words, take_rows, text_sort_order
+from .kernels.counting import (MAX_LOAD, MIN_CAPACITY, PARTS, empty_table, group_keys, insert_grouped, rehash,
                                take_count_words, table_items)
-from .sort_kernels import SORT_PARALLEL_ROWS
+from .kernels.sort import SORT_PARALLEL_ROWS
 
 __all__ = ["KeyCounter", "Histogram", "compile_kernels"]
 

@@ -8,21 +8,20 @@ from datetime import datetime, timezone
 from importlib import metadata
 
 import numba
-import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .config import SampleConfig
-from .encodings import make_encoding
+from .inputs.encodings import make_encoding
 from . import engine
 from .engine import check_samples, check_threads, count_functions, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
-from .graphs import make_graph
+from .inputs.graphs import make_graph
 from .histogram import Histogram
 from .measures import MeasureContext, compute_measures
-from .memory import current_rss, format_bytes, parse_memory, peak_rss, plan_memory, sampler_bytes
-from .priors import make_prior
-from .runio import (FUNCTIONS, function_batch_rows, prepare_directory, read_functions, read_manifest,
-                    write_functions, write_manifest)
+from .store.memory import current_rss, format_bytes, parse_memory, peak_rss, plan_memory
+from .learning import sampled_prior
+from .store.rundir import (FUNCTIONS, function_batch_rows, prepare_directory, read_histogram, write_functions,
+                           write_manifest)
 
 __all__ = ["Run", "Sampler", "sample", "prepare", "load_run", "validated_config", "check_callback",
            "check_sampler", "plan_run", "run_description", "package_versions"]
@@ -45,10 +44,9 @@ def package_versions():
 def validated_config(config, params):
     """``config`` (default: :class:`SampleConfig`) with ``params`` overriding its fields, validated."""
     config = config or SampleConfig()
-    try:
-        return SampleConfig(**{**config.to_dict(), **params}).validated()
-    except TypeError as exc:
-        raise InvalidParameterError("params", str(exc)) from None
+    if not isinstance(config, SampleConfig):
+        raise InvalidParameterError("config", f"must be a SampleConfig, got {config!r}")
+    return config.replace(**params).validated()
 
 
 def check_callback(name, value):
@@ -58,9 +56,10 @@ def check_callback(name, value):
     return value
 
 
-def check_sampler(config, encoding, threads, budget):
+def check_sampler(config, encoding, prior, threads, budget):
     """Refuse a prior whose sampler alone would not fit the memory budget; return its working bytes."""
-    sampler = sampler_bytes(config, encoding.m, encoding.dim, threads or numba.get_num_threads())
+    working_bytes = getattr(prior, "working_bytes", None)
+    sampler = 0 if working_bytes is None else working_bytes(threads or numba.get_num_threads())
     if sampler > budget:
         raise InvalidParameterError(
             "widths" if config.prior == "mlp" else "memory",
@@ -71,10 +70,10 @@ def check_sampler(config, encoding, threads, budget):
 
 
 def plan_run(config, encoding, prior, threads, budget):
-    """The :class:`~pysimbias.memory.MemoryPlan` of a run within ``budget`` bytes."""
+    """The :class:`~pysimbias.store.memory.MemoryPlan` of a run within ``budget`` bytes."""
     return plan_memory(budget, current_rss(), prior.n_words, prior.m, min(engine.CHUNK_SIZE, config.samples),
                        min(function_batch_rows(prior.m), config.samples),
-                       check_sampler(config, encoding, threads, budget))
+                       check_sampler(config, encoding, prior, threads, budget))
 
 
 def run_description(config, encoding, graph, samples, distinct, measures, elapsed, extra):
@@ -133,14 +132,14 @@ class Run:
 
     @property
     def encoding(self):
-        """The :class:`~pysimbias.encodings.Encoding` the run was sampled on."""
+        """The :class:`~pysimbias.inputs.encodings.Encoding` the run was sampled on."""
         if self._encoding is None:
             self._encoding = make_encoding(self.config.encoding, self.config.n)
         return self._encoding
 
     @property
     def graph(self):
-        """The neighbour :class:`~pysimbias.graphs.Graph` of the continuity-aware measures."""
+        """The neighbour :class:`~pysimbias.inputs.graphs.Graph` of the continuity-aware measures."""
         if self._graph is None:
             self._graph = make_graph(self.config.graph, self.encoding)
         return self._graph
@@ -262,14 +261,14 @@ def prepare(config=None, **params):
     check_samples(config.samples)
     encoding = make_encoding(config.encoding, config.n)
     graph = make_graph(config.graph, encoding)
-    return Sampler(config, encoding, graph, make_prior(config, encoding))
+    return Sampler(config, encoding, graph, sampled_prior(config, encoding))
 
 
 def load_run(path):
     """Load a run directory written by :meth:`Run.save` (checks its checksum)."""
     if not isinstance(path, (str, os.PathLike)):
         raise InvalidParameterError("path", f"must be a path to a run directory, got {path!r}")
-    manifest = read_manifest(path)
+    manifest, histogram, table = read_histogram(path)
     try:
         config = SampleConfig.from_dict(manifest["config"]).validated()
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -277,11 +276,6 @@ def load_run(path):
     elapsed = manifest.get("elapsed_seconds", 0.0)
     if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)):
         raise RunDirectoryError(f"{path}/manifest.json has an invalid elapsed_seconds entry")
-    keys, table = read_functions(path, manifest)
-    histogram = Histogram(keys, table.column("count").to_numpy(), manifest["encoding"]["m"])
     measures = {name: table.column(name).to_numpy() for name in table.column_names[2:]}
-    order_ok = np.array_equal(histogram.counts, table.column("count").to_numpy())
-    if not order_ok:
-        raise RunDirectoryError(f"{path}/{FUNCTIONS} is not in canonical order")
     extra = {k: v for k, v in manifest.items() if k in ("versions", "threads", "started", "memory", "prior")}
     return Run(config, histogram, float(elapsed), extra, measures)

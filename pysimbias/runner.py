@@ -5,12 +5,12 @@
 1. check every argument before the directory is touched, and refuse a
    memory budget that cannot hold one chunk;
 2. open the directory: a new run, or (``resume``) the progress an
-   interrupted run left in ``DIR/chunks/`` (see :mod:`pysimbias.checkpoint`);
+   interrupted run left in ``DIR/chunks/`` (see :mod:`pysimbias.store.checkpoint`);
 3. count the chunks not done yet into that progress, locally
    (:func:`pysimbias.engine.record_chunks`) or on a Dask cluster
    (:func:`pysimbias.distributed.record_on_cluster`);
 4. merge the sorted segments into ``functions.parquet`` as a stream
-   (:mod:`pysimbias.merge`), measuring one batch at a time;
+   (:mod:`pysimbias.store.merge`), measuring one batch at a time;
 5. draw the plots, write the manifest last, and delete the progress.
 
 ``functions.parquet`` is the same, byte for byte, as ``sample(...).save(...)``
@@ -28,16 +28,16 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from . import engine
-from .checkpoint import Progress, discard_progress, has_progress, run_identity
+from .store.checkpoint import Progress, discard_progress, has_progress, run_identity
 from .distributed import check_scheduler, cluster_client, record_on_cluster
 from .engine import check_samples, check_threads, count_chunk, pending_chunks, record_chunks, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
 from .histogram import compile_kernels
 from .measures import MeasureContext, compute_measures
-from .memory import MemoryPlan, parse_memory, peak_rss, plot_fits
-from .merge import count_sorted, merge_files, rebatch, text_order
+from .store.memory import MemoryPlan, parse_memory, peak_rss, plot_fits
+from .store.merge import count_sorted, merge_files, rebatch, text_order
 from .run import check_callback, check_sampler, package_versions, plan_run, prepare, run_description, validated_config
-from .runio import (FUNCTIONS, MANIFEST, file_sha256, function_batch_rows, prepare_directory, read_manifest,
+from .store.rundir import (FUNCTIONS, MANIFEST, file_sha256, function_batch_rows, prepare_directory, read_manifest,
                     write_function_batches, write_manifest)
 
 __all__ = ["sample_to_directory"]
@@ -54,7 +54,7 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
     Parameters
     ----------
     out : path-like
-        The run directory (see :mod:`pysimbias.runio`).
+        The run directory (see :mod:`pysimbias.store.rundir`).
     config : SampleConfig, optional
         A full configuration; keyword ``params`` override its fields.
     threads : int, optional
@@ -65,7 +65,7 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
     memory : int, str or MemoryPlan, optional
         Memory budget: bytes, or text such as ``"8G"``, ``"512M"``, ``"50%"``
         (default: half of physical memory); or an explicit
-        :class:`~pysimbias.memory.MemoryPlan`.
+        :class:`~pysimbias.store.memory.MemoryPlan`.
     resume : bool
         Continue the interrupted run in ``out`` (start it if ``out`` is empty
         or missing); its config must be this one.  A finished run with this
@@ -113,7 +113,7 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
     sampler = prepare(config)
     encoding, prior = sampler.encoding, sampler.prior
     if explicit is None:
-        check_sampler(config, encoding, threads, budget)
+        check_sampler(config, encoding, prior, threads, budget)
     context = MeasureContext.for_encoding(encoding, sampler.graph)
     _warm_up(prior, context)
     plan = explicit or plan_run(config, encoding, prior, threads, budget)

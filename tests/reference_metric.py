@@ -3,7 +3,7 @@
 Plain Python loops over plain lists and floats, written for clarity, so that
 the vectorised and Numba code can be checked against them.  The prior
 references consume the same raw 64-bit draws as the kernels (documented in
-:mod:`pysimbias.prior_kernels`), so they must reproduce the kernels' samples
+:mod:`pysimbias.kernels.priors`), so they must reproduce the kernels' samples
 exactly.
 """
 
@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from pysimbias.rng import fill_bits, fill_normal, stream_seed
+from pysimbias.kernels.rng import fill_bits, fill_normal, stream_seed
 
 __all__ = [
     "raw_draws",

@@ -9,7 +9,7 @@ from scipy import stats
 
 import pysimbias
 from pysimbias import InvalidParameterError, RunDirectoryError, SampleConfig
-from pysimbias.bits import pack_bits
+from pysimbias.kernels.bits import pack_bits
 
 
 def test_sample_returns_histogram_with_measures():

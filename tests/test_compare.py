@@ -9,11 +9,11 @@ import pytest
 from scipy import stats
 
 import pysimbias
-from pysimbias.bits import pack_bits
+from pysimbias.kernels.bits import pack_bits
 from pysimbias.compare import (compare_runs, exact_reference, kl_bits, overlay_figure, sampled_reference,
                                weighted_quantile)
-from pysimbias.encodings import make_encoding
-from pysimbias.graphs import make_graph
+from pysimbias.inputs.encodings import make_encoding
+from pysimbias.inputs.graphs import make_graph
 from pysimbias.measures import MeasureContext, compute_measures
 from test_cli import run_cli
 

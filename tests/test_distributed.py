@@ -6,7 +6,7 @@ import pytest
 import pysimbias
 from pysimbias import InvalidParameterError, RunDirectoryError, engine
 from pysimbias import distributed as dask_runs
-from pysimbias.memory import MemoryPlan
+from pysimbias.store.memory import MemoryPlan
 from crashing import Crash, StepCounter
 
 distributed = pytest.importorskip("distributed")

@@ -5,7 +5,7 @@ Importing this module registers them, in that order.
 
 import numpy as np
 
-from . import lz_kernels
+from ..kernels import lz as lz_kernels
 from .registry import Measure, register_measure
 
 __all__ = ["binary_entropy", "k_lz"]

@@ -2,14 +2,14 @@
 
 They read the functions through the geometry of the encoded inputs:
 ``boundary`` and ``csr`` through the run's neighbour graph
-(:mod:`pysimbias.graphs`), ``gc`` through Hamming distances, so it applies
+(:mod:`pysimbias.inputs.graphs`), ``gc`` through Hamming distances, so it applies
 to bit-vector encodings only.  Importing this module registers them.
 """
 
 import numpy as np
 
-from ..graphs import hypercube_pairs, xor_differences
-from .graph_kernels import critical_inputs, edge_disagreements, xor_critical_inputs, xor_disagreements
+from ..inputs.graphs import hypercube_pairs, xor_differences
+from ..kernels.graph import critical_inputs, edge_disagreements, xor_critical_inputs, xor_disagreements
 from .registry import Measure, register_measure
 
 __all__ = ["generalization_complexity", "cube_disagreements"]

@@ -12,7 +12,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from ..bits import n_words
+from ..kernels.bits import n_words
 from ..errors import InvalidParameterError
 
 __all__ = [
@@ -39,11 +39,11 @@ class MeasureContext:
         Input bits, for bit-vector encodings; None otherwise.
     points : ndarray of shape (m, d), optional
         The encoded input points, row i = input i.
-    graph : pysimbias.graphs.Graph, optional
+    graph : pysimbias.inputs.graphs.Graph, optional
         Neighbour graph on the inputs (for continuity-aware measures).
     vertices : ndarray of int64, shape (m,), optional
         For bit-vector encodings, the cube vertex of every input (see
-        :attr:`pysimbias.encodings.Encoding.vertices`); None otherwise.
+        :attr:`pysimbias.inputs.encodings.Encoding.vertices`); None otherwise.
     results : mapping of str to ndarray, optional
         Values of the measures named in ``requires``, filled in by
         :func:`compute_measures`.

@@ -1,0 +1,1 @@
+"""Numba kernels: pure array-in/array-out code that imports nothing else of pysimbias."""

@@ -1,0 +1,1 @@
+"""On-disk storage: the run directory, resumable progress, spilled tables, merges, memory plans."""

@@ -1,0 +1,273 @@
+"""Runs written through their progress: identical tables, crashes at any step, resume, damage."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cli
+import pysimbias
+from pysimbias import InvalidParameterError, RunDirectoryError, engine
+from pysimbias.store.checkpoint import lock_progress
+from pysimbias.store.memory import MemoryPlan
+from crashing import Crash, StepCounter
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = dict(prior="mlp", widths=(6,), n=5, samples=5000, seed=13)
+TINY_PLAN = MemoryPlan(table_rows=400, block_rows=9, sort_rows=60, fan_in=2)
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 500 samples, so that small runs have many chunks, segments and merges."""
+    monkeypatch.setattr(engine, "CHUNK_SIZE", 500)
+    monkeypatch.setattr(engine, "SNAPSHOT_MIN_BYTES", 0)
+
+
+def reference_table(tmp_path, **params):
+    """functions.parquet of the in-memory path (sample, then save)."""
+    pysimbias.sample(**params).save(tmp_path / "reference", plots=False)
+    return (tmp_path / "reference" / "functions.parquet").read_bytes()
+
+
+def table_of(out):
+    return (Path(out) / "functions.parquet").read_bytes()
+
+
+@pytest.mark.parametrize("plan", [TINY_PLAN, MemoryPlan(table_rows=2000, block_rows=100, sort_rows=5000, fan_in=8),
+                                  None])
+def test_directory_run_writes_the_same_bytes_as_the_in_memory_path(tmp_path, small_chunks, plan):
+    manifest = pysimbias.sample_to_directory(tmp_path / "run", memory=plan, plots=False, **SMALL)
+    assert table_of(tmp_path / "run") == reference_table(tmp_path, **SMALL)
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["functions.parquet", "manifest.json"]
+    assert manifest["samples"] == SMALL["samples"] and manifest["memory"]["peak_rss_bytes"] > 0
+    if plan is TINY_PLAN:
+        assert manifest["progress"]["segments"] > 3
+
+
+def crash_and_resume(tmp_path, monkeypatch, stride):
+    """Crash a run at every ``stride``-th file-system step; each resume must give the same table."""
+    monkeypatch.setattr(os, "fsync", lambda fd: None)  # durability is not what is tested here; speed is welcome
+    expected = reference_table(tmp_path, **SMALL)
+    with monkeypatch.context() as patch:
+        counter = StepCounter(patch)
+        pysimbias.sample_to_directory(tmp_path / "whole", memory=TINY_PLAN, plots=False, **SMALL)
+    total = counter.steps
+    assert total > 30
+    for crash_at in range(0, total, stride):
+        out = tmp_path / f"crash{crash_at}"
+        with monkeypatch.context() as patch:
+            StepCounter(patch, crash_at)
+            with pytest.raises(Crash):
+                pysimbias.sample_to_directory(out, memory=TINY_PLAN, plots=False, **SMALL)
+        if (out / "manifest.json").exists():
+            assert pysimbias.load_run(out).histogram.samples == SMALL["samples"]
+        manifest = pysimbias.sample_to_directory(out, memory=TINY_PLAN, plots=False, resume=True, **SMALL)
+        assert table_of(out) == expected, f"crash at step {crash_at}"
+        assert manifest["progress"]["notices"] == []
+        assert not (out / "chunks").exists()
+
+
+def test_crash_at_many_steps_then_resume_gives_the_same_table(tmp_path, small_chunks, monkeypatch):
+    crash_and_resume(tmp_path, monkeypatch, stride=7)
+
+
+@pytest.mark.slow
+def test_crash_at_every_step_then_resume_gives_the_same_table(tmp_path, small_chunks, monkeypatch):
+    crash_and_resume(tmp_path, monkeypatch, stride=1)
+
+
+def interrupted_run(out, monkeypatch, crash_at):
+    with monkeypatch.context() as patch:
+        StepCounter(patch, crash_at)
+        with pytest.raises(Crash):
+            pysimbias.sample_to_directory(out, memory=TINY_PLAN, plots=False, **SMALL)
+
+
+@pytest.mark.parametrize("pattern", ["chunk-*.bin", "segment-*.bin"])
+def test_damaged_progress_file_is_reported_and_only_its_chunks_recomputed(tmp_path, small_chunks, monkeypatch,
+                                                                         pattern):
+    out = tmp_path / "run"
+    interrupted_run(out, monkeypatch, crash_at=14)
+    victim = sorted((out / "chunks").glob(pattern))[0]
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0x10
+    victim.write_bytes(bytes(data))
+    notices = []
+    recomputed = []
+    manifest = pysimbias.sample_to_directory(out, memory=TINY_PLAN, plots=False, resume=True, notify=notices.append,
+                                             progress=recomputed.append, **SMALL)
+    assert table_of(out) == reference_table(tmp_path, **SMALL)
+    damaged = [n for n in notices if victim.name in n]
+    assert len(damaged) == 1 and "checksum mismatch" in damaged[0] and "recomputing" in damaged[0]
+    assert damaged == [n for n in manifest["progress"]["notices"] if victim.name in n]
+    assert 0 < recomputed[0] < SMALL["samples"]  # the samples kept from before the crash
+    assert recomputed[0] + sum(recomputed[1:]) == SMALL["samples"]
+
+
+def test_resume_refuses_a_different_config_and_plain_rerun_refuses_an_interrupted_directory(tmp_path, small_chunks,
+                                                                                            monkeypatch):
+    out = tmp_path / "run"
+    interrupted_run(out, monkeypatch, crash_at=10)
+    before = sorted(p.name for p in (out / "chunks").iterdir())
+    with pytest.raises(RunDirectoryError, match=r"different settings \(samples: 5000 there, 6000 now\)"):
+        pysimbias.sample_to_directory(out, resume=True, plots=False, **{**SMALL, "samples": 6000})
+    with pytest.raises(RunDirectoryError, match="--resume"):
+        pysimbias.sample_to_directory(out, plots=False, **SMALL)
+    with pytest.raises(InvalidParameterError, match="only one"):
+        pysimbias.sample_to_directory(out, plots=False, resume=True, force=True, **SMALL)
+    assert sorted(p.name for p in (out / "chunks").iterdir()) == before
+    pysimbias.sample_to_directory(out, plots=False, force=True, **{**SMALL, "seed": 2})
+    assert pysimbias.load_run(out).config.seed == 2
+
+
+def test_resume_refuses_progress_of_another_pysimbias_version(tmp_path, small_chunks, monkeypatch):
+    # Another version may draw other functions for the same seed: its chunks
+    # must not be mixed into this version's run.
+    out = tmp_path / "run"
+    interrupted_run(out, monkeypatch, crash_at=10)
+    run_file = out / "chunks" / "run.json"
+    stored = json.loads(run_file.read_text())
+    stored["pysimbias"] = "0.1.0"
+    run_file.write_text(json.dumps(stored))
+    before = sorted(p.name for p in (out / "chunks").iterdir())
+    with pytest.raises(RunDirectoryError, match=rf"pysimbias: '0.1.0' there, '{pysimbias.__version__}' now"):
+        pysimbias.sample_to_directory(out, resume=True, plots=False, **SMALL)
+    assert sorted(p.name for p in (out / "chunks").iterdir()) == before
+
+
+def test_resume_of_a_finished_run_changes_nothing(tmp_path, small_chunks):
+    out = tmp_path / "run"
+    first = pysimbias.sample_to_directory(out, plots=False, **SMALL)
+    stamp = (out / "manifest.json").stat().st_mtime_ns
+    notices = []
+    again = pysimbias.sample_to_directory(out, plots=False, resume=True, notify=notices.append, **SMALL)
+    assert again == first and (out / "manifest.json").stat().st_mtime_ns == stamp
+    assert any("nothing to do" in n for n in notices)
+    with pytest.raises(RunDirectoryError, match="different config"):
+        pysimbias.sample_to_directory(out, plots=False, resume=True, **{**SMALL, "seed": 99})
+    (out / "functions.parquet").write_bytes(b"broken")
+    with pytest.raises(RunDirectoryError, match="checksum"):
+        pysimbias.sample_to_directory(out, plots=False, resume=True, **SMALL)
+
+
+def test_resume_of_an_empty_or_missing_directory_starts_the_run(tmp_path, small_chunks):
+    (tmp_path / "empty").mkdir()
+    for out in (tmp_path / "empty", tmp_path / "missing"):
+        pysimbias.sample_to_directory(out, plots=False, resume=True, **SMALL)
+        assert pysimbias.load_run(out).histogram.samples == SMALL["samples"]
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "notes.txt").write_text("mine")
+    with pytest.raises(RunDirectoryError, match="holds no interrupted pysimbias run"):
+        pysimbias.sample_to_directory(tmp_path / "foreign", plots=False, resume=True, **SMALL)
+
+
+def test_edited_manifest_is_detected(tmp_path):
+    out = tmp_path / "run"
+    pysimbias.sample_to_directory(out, plots=False, prior="perceptron", n=3, samples=300)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["samples"] = 301
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(RunDirectoryError, match="own checksum"):
+        pysimbias.load_run(out)
+
+
+def test_budget_too_small_is_refused_before_anything_is_written(tmp_path):
+    with pytest.raises(InvalidParameterError, match="give at least") as info:
+        pysimbias.sample_to_directory(tmp_path / "run", memory="2M", **SMALL)
+    assert info.value.param == "memory"
+    assert not (tmp_path / "run").exists()
+
+
+def test_in_memory_sampling_stops_when_the_table_outgrows_its_budget():
+    config = pysimbias.SampleConfig(prior="uniform", n=5, samples=200_000).validated()
+    prior = pysimbias.priors.make_prior(config, pysimbias.inputs.encodings.make_encoding("binary", 5))
+    with pytest.raises(InvalidParameterError, match="sample_to_directory") as info:
+        engine.count_functions(prior, config.samples, 0, max_rows=100_000)
+    assert info.value.param == "memory"
+
+
+def test_sigkill_partway_then_resume_matches_an_uninterrupted_run(tmp_path, capsys):
+    """A real process killed with SIGKILL partway through, then resumed from the command line."""
+    out = tmp_path / "killed"
+    flags = ["sample", "--widths", "8", "--n", "5", "--samples", "2.6e6", "--seed", "7", "--no-plots", "--out"]
+    proc = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", *flags, str(out)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list((out / "chunks").glob("chunk-*.bin"))) < 3 and time.monotonic() < deadline:
+            assert proc.poll() is None, "the run ended before it could be killed"
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (out / "manifest.json").exists()
+    with pytest.raises(SystemExit) as info:
+        cli.main([*flags, str(out), "--resume"])
+    assert info.value.code == 0, capsys.readouterr().err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert 0 < manifest["progress"]["resumed_samples"] < 2_600_000
+    expected = reference_table(tmp_path, prior="mlp", widths=(8,), n=5, samples=2_600_000, seed=7)
+    assert table_of(out) == expected
+    np.testing.assert_equal(sorted(p.name for p in out.iterdir()), ["functions.parquet", "manifest.json"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, param",
+    [
+        ({"out": None}, "out"),
+        ({"out": 42}, "out"),
+        ({"out": " "}, "out"),
+        ({"resume": "yes"}, "resume"),
+        ({"plots": 1}, "plots"),
+        ({"progress": 5}, "progress"),
+        ({"notify": "print"}, "notify"),
+        ({"threads": 10_000}, "threads"),
+        ({"threads": 1.5}, "threads"),
+        ({"samples": 10**13}, "samples"),
+        ({"memory": "lots"}, "memory"),
+        ({"memory": -1}, "memory"),
+        ({"sigma_w": float("inf")}, "sigma_w"),
+        ({"scheduler": 3.5}, "scheduler"),
+        ({"widths": (2, 10**12)}, "widths"),
+    ],
+)
+def test_arguments_are_checked_before_the_directory_is_touched(tmp_path, kwargs, param):
+    kwargs = {"out": tmp_path / "run", "samples": 100, **kwargs}
+    with pytest.raises(InvalidParameterError) as info:
+        pysimbias.sample_to_directory(kwargs.pop("out"), **kwargs)
+    assert info.value.param == param
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_second_process_on_the_same_directory_is_refused(tmp_path, small_chunks, monkeypatch):
+    out = tmp_path / "run"
+    interrupted_run(out, monkeypatch, crash_at=10)
+    held = lock_progress(out)  # as another process working on the run would hold it
+    try:
+        for kwargs in ({"resume": True}, {"force": True}):
+            with pytest.raises(RunDirectoryError, match="another process"):
+                pysimbias.sample_to_directory(out, plots=False, **kwargs, **SMALL)
+    finally:
+        held.close()
+    pysimbias.sample_to_directory(out, memory=TINY_PLAN, plots=False, resume=True, **SMALL)
+    assert table_of(out) == reference_table(tmp_path, **SMALL)
+
+
+def test_plots_are_drawn_from_the_table_or_skipped_with_a_notice(tmp_path, monkeypatch):
+    params = dict(prior="perceptron", n=3, samples=300)
+    pysimbias.sample_to_directory(tmp_path / "drawn", **params)
+    assert len(list((tmp_path / "drawn").glob("*.png"))) == 4
+    monkeypatch.setattr(pysimbias.store.memory, "PLOT_BYTES_PER_ROW", 1 << 40)
+    notices = []
+    manifest = pysimbias.sample_to_directory(tmp_path / "skipped", notify=notices.append, **params)
+    assert not list((tmp_path / "skipped").glob("*.png"))
+    skipped = [n for n in notices if n.startswith("plots skipped")]
+    assert len(skipped) == 1 and manifest["progress"]["notices"] == skipped
