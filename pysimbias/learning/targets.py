@@ -20,10 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checks import check_int
 from ..errors import InvalidParameterError
-from ..kernels.bits import keys_to_text, n_words, pack_bits
+from ..kernels.bits import keys_to_text, pack_bits
+from ..priors.registry import Param
 
-__all__ = ["TARGET_NAMES", "Target", "TrainingSet", "make_target", "make_training_set", "input_bits"]
+__all__ = ["TARGET_NAMES", "Target", "TrainingSet", "make_target", "make_training_set", "input_bits", "TARGET",
+           "TRAIN", "TRAIN_SEED"]
 
 #: name -> description, for ``--help`` and errors
 TARGET_NAMES = {
@@ -262,3 +265,37 @@ def make_training_set(spec, m, seed=0):
     inside = np.zeros(m, dtype=bool)
     inside[array] = True
     return TrainingSet(text, array, int(m), _pack(inside), _pack(~inside))
+
+
+def _check_target_spec(value):
+    """The target's syntax; what it names is checked against the encoding by :func:`make_target`."""
+    if value is None:
+        raise InvalidParameterError("target", "give the target function: an m-character 0/1 string or one of "
+                                              f"{', '.join(TARGET_NAMES)}")
+    text = str(value).strip()
+    if not text:
+        raise InvalidParameterError("target", "is empty; give an m-character 0/1 string or a target name")
+    return text
+
+
+def _check_train_spec(value):
+    """K (a whole number >= 1) or ``file:PATH``; K < m is checked by :func:`make_training_set`."""
+    if value is None:
+        raise InvalidParameterError("train", "give the training set: a number of inputs K or file:PATH")
+    text = str(value).strip()
+    if text.startswith("file:") and len(text) > 5:
+        return text
+    if isinstance(value, bool) or not text.isdigit() or int(text) < 1:
+        raise InvalidParameterError("train", f"give a number of training inputs K >= 1 or file:PATH, got {value!r}")
+    return int(text)
+
+
+#: Task parameters shared by the tasks that learn from a training set.
+TARGET = Param("target", None, _check_target_spec,
+               "Target function: an m-character 0/1 string (character i = f(input i)) or "
+               + "; ".join(f"{name} ({text})" for name, text in TARGET_NAMES.items()) + ".", "TARGET")
+TRAIN = Param("train", None, _check_train_spec,
+              "Training set S: K inputs drawn with --train-seed, or file:PATH listing input indices; the test set "
+              "is every other input.", "K|file:PATH")
+TRAIN_SEED = Param("train_seed", 0, lambda v: check_int(v, "train_seed", 0, 2**63 - 1),
+                   "Seed that draws the K training inputs.", int)
