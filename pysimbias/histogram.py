@@ -100,7 +100,7 @@ class KeyCounter:
         return table_items(self._table)
 
     def take_count_order_words(self):
-        """Distinct keys and their counts as rows of :func:`pysimbias.bits.count_order_words`, in table order.
+        """Distinct keys and their counts as rows of :func:`pysimbias.kernels.bits.count_order_words`, in table order.
 
         The rows are written over the table's own memory, so the counter is
         left empty; the rows are a view that holds the whole former table's

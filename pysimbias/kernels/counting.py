@@ -218,7 +218,7 @@ def table_items(table):
 
 @numba.njit(cache=True, parallel=True)
 def take_count_words(table, segments):
-    """The occupied slots as rows of :func:`pysimbias.bits.count_order_words` (D, W + 1), in slot order, in place.
+    """The occupied slots as rows of :func:`pysimbias.kernels.bits.count_order_words` (D, W + 1), in slot order, in place.
 
     A slot and a row have the same width, so the rows are written over the
     table itself: no new memory is touched.  The table is cut into

@@ -32,7 +32,7 @@ LAWS = {"gaussian": 0, "uniform": 1}
 # Samples per parallel work item.  Results never depend on it.
 _BLOCK = TREE_LANES
 #: Networks with at most this many Gaussian parameters draw them for a block
-#: of samples at once (:func:`pysimbias.rng.fill_normal_columns`).
+#: of samples at once (:func:`pysimbias.kernels.rng.fill_normal_columns`).
 COLUMN_PARAMS = 64
 #: Largest sigma_w or sigma_b the sum tree is used for: beyond it a scaled
 #: draw can overflow float32, and the fused path's inf * 0 = NaN has no
@@ -206,7 +206,7 @@ def _scratch(sizes, XT):
     """Work array of :func:`_forward_key`, one per thread.
 
     Rows: the d inputs (``XT``, padded with zero columns to
-    :func:`~pysimbias.vector_kernels.padded_length`), two layer buffers of
+    :func:`~pysimbias.kernels.vector.padded_length`), two layer buffers of
     the largest hidden width, the output row.
     """
     d, m = XT.shape

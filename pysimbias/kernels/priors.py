@@ -7,7 +7,7 @@ the chunk with key ``(key0, key1)``.  Sample j draws only from its own stream
 on threads or chunking.
 
 Random integers and uniforms come from the stream's raw 64-bit draws, which
-:func:`~pysimbias.rng.fill_bits` returns in order (draw w is word w):
+:func:`~pysimbias.kernels.rng.fill_bits` returns in order (draw w is word w):
 
 - an integer below b is ``mulhi(draw, b)``, the high word of the 128-bit
   product (Lemire's multiply-shift; its bias is below b / 2^64);

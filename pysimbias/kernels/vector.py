@@ -22,7 +22,7 @@ vector compare per vector of inputs.
 
 :func:`tree_keys` evaluates one linear threshold unit for 64 networks at
 once, one network per vector lane, through a tree of partial sums shared by
-all inputs (see :func:`pysimbias.network_kernels.sum_tree`).
+all inputs (see :func:`pysimbias.kernels.network.sum_tree`).
 """
 
 from typing import NamedTuple

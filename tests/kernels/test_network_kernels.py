@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from pysimbias import network_kernels as nk
+from pysimbias.kernels import network as nk
 from pysimbias.inputs.encodings import make_encoding
 from pysimbias.kernels.rng import chunk_key
 from reference import (

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from pysimbias import rng
+from pysimbias.kernels import rng
 from reference import exact_normal_tail, reference_pack
 
 N = 10 ** 6

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pysimbias import vector_kernels
+from pysimbias.kernels import vector as vector_kernels
 from pysimbias.kernels.vector import (ROW_MULTIPLE, SHAPES, make_dense_tile, make_pack_positive, padded_length,
                                       shape_for_features, target_shape)
 from reference import reference_pack
