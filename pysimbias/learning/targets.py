@@ -151,6 +151,16 @@ def _named(name, bits):
     return bits[:, k - 1] == 1
 
 
+def _read_file(spec, param):
+    """The path and text of ``file:PATH`` (InvalidParameterError naming ``param`` if it cannot be read)."""
+    path = Path(spec.partition(":")[2])
+    try:
+        return str(path), path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidParameterError(param, f"cannot read {str(path)!r} ({getattr(exc, 'strerror', None) or exc})"
+                                    ) from None
+
+
 def _from_text(text, m, where):
     text = text.strip()
     if len(text) != m:
@@ -186,13 +196,8 @@ def make_target(spec, encoding, n):
             raise InvalidParameterError("target", f"{text!r} is malformed; write random:SEED with SEED >= 0")
         bits = np.random.Generator(np.random.PCG64(int(seed))).integers(0, 2, m).astype(bool)
     elif text.startswith("file:"):
-        path = Path(text.partition(":")[2])
-        try:
-            content = path.read_text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidParameterError("target", f"cannot read {str(path)!r} ({getattr(exc, 'strerror', None) or exc})"
-                                        ) from None
-        bits = _from_text(content, m, str(path))
+        path, content = _read_file(text, "target")
+        bits = _from_text(content, m, path)
     elif text in ("parity", "majority", "and", "or") or _COORDINATE.match(text):
         cube = input_bits(encoding, n)
         if cube is None:
@@ -229,14 +234,8 @@ def make_training_set(spec, m, seed=0):
     """
     text = str(spec).strip()
     if text.startswith("file:"):
-        path = Path(text.partition(":")[2])
-        try:
-            content = path.read_text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidParameterError("train", f"cannot read {str(path)!r} ({getattr(exc, 'strerror', None) or exc})"
-                                        ) from None
-        indices = _parse_indices(content, str(path))
-        where = str(path)
+        where, content = _read_file(text, "train")
+        indices = _parse_indices(content, where)
     else:
         if isinstance(spec, bool) or not (isinstance(spec, (int, np.integer)) or text.isdigit()):
             raise InvalidParameterError("train", f"give a number of training inputs K or file:PATH, got {spec!r}")
