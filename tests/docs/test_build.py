@@ -1,5 +1,6 @@
 """The documentation builds with ``mkdocs build --strict``, and a broken link or API reference fails it."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -41,3 +42,20 @@ def test_a_broken_reference_fails_the_build(tmp_path, addition, complaint):
     result = build(tmp_path, tmp_path / "site")
     assert result.returncode != 0
     assert complaint in result.stdout + result.stderr
+
+
+def test_readme_links_and_size():
+    """The README's relative links and image exist (mkdocs does not read it), and it stays a front door."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)\s#]+)(?:#[^)]*)?\)", readme)
+    local = [target for target in targets if not re.match(r"[a-z]+://", target)]
+    assert len(local) >= 10
+    for target in local:
+        assert (ROOT / target).exists(), f"README.md links to missing {target}"
+    assert len(readme.encode("utf-8")) <= 12 * 1024
+
+
+def test_development_page_lists_every_package_folder():
+    page = (DOCS / "development.md").read_text(encoding="utf-8")
+    for folder in sorted((ROOT / "pysimbias").glob("*/__init__.py")):
+        assert f"`pysimbias/{folder.parent.name}/`" in page, f"docs/development.md does not list {folder.parent.name}/"

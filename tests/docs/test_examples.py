@@ -130,13 +130,15 @@ def quick_args(words):
             args += ["--samples", str(cap)]
         if "--no-plots" not in args:
             args.append("--no-plots")
-    if args[:1] == ["compare"]:
+    if args[:1] == ["compare"] and "--help" not in args:
         for flag, value in QUICK_COMPARE.items():
             if flag in args:
                 at = args.index(flag) + 1
                 args[at] = _capped(args[at], int(value))
             else:
                 args += [flag, value]
+        if "--no-plots" not in args:
+            args.append("--no-plots")
     return args
 
 
