@@ -193,11 +193,15 @@ def test_documents_have_examples():
 
 
 def test_command_line_page_names_every_flag():
-    """docs/cli.md mentions every flag of every subcommand, so a new flag cannot go undocumented."""
+    """docs/cli.md mentions every flag of every subcommand, and no flag that none of them has."""
     page = (DOCS / "cli.md").read_text(encoding="utf-8")
+    every = set()
     for name, command in cli.cli.commands.items():
+        every |= options_of(command)
         for flag in options_of(command) - {"--help", "-h"}:
             assert flag in page, f"docs/cli.md does not mention {flag} of pysimbias {name}"
+    for flag in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", page):
+        assert flag in every | {"--version"}, f"docs/cli.md mentions {flag}, which no subcommand has"
 
 
 @pytest.mark.parametrize("line, message", [

@@ -1,5 +1,6 @@
 """The worked examples of docs/extending.md: a prior, an encoding and a measure, registered and used."""
 
+import json
 import re
 import subprocess
 import sys
@@ -72,26 +73,41 @@ def test_junta_rejects_bad_parameters(registries, params, bad):
     assert info.value.param == bad
 
 
-def run_cli_with_examples(tmp_path, *args):
-    """``pysimbias ARGS`` in a fresh process that imports the junta example before the command line."""
-    code = ("import sys; sys.path.insert(0, sys.argv.pop(1)); import junta_prior; import cli; "
-            "cli.main(sys.argv[1:])")
-    return subprocess.run([sys.executable, "-c", code, str(EXAMPLES), *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
+#: Runs ``pysimbias`` once per argument list in one fresh process that imports the junta example before
+#: the command line; prints a JSON list of [exit status, stdout, stderr].
+_CLI_AFTER_EXAMPLE = """
+import contextlib, io, json, sys
+sys.path.insert(0, sys.argv[1])
+import junta_prior
+import cli
+results = []
+for args in json.loads(sys.argv[2]):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            cli.main(args)
+        except SystemExit as exc:
+            code = exc.code
+    results.append([code, out.getvalue(), err.getvalue()])
+print(json.dumps(results))
+"""
 
 
 def test_a_prior_registered_before_the_command_line_gets_its_flag(registries, tmp_path):
-    helped = run_cli_with_examples(tmp_path, "sample", "--help")
-    assert helped.returncode == 0 and "--relevant-bits" in helped.stdout and "junta:" in helped.stdout
-    ran = run_cli_with_examples(tmp_path, "sample", "--prior", "junta", "--relevant-bits", "1", "--n", "3",
-                                "--samples", "500", "--no-plots", "--out", str(tmp_path / "run"))
-    assert ran.returncode == 0, ran.stderr
+    calls = [["sample", "--help"],
+             ["sample", "--prior", "junta", "--relevant-bits", "1", "--n", "3", "--samples", "500", "--no-plots",
+              "--out", str(tmp_path / "run")],
+             ["sample", "--prior", "mlp", "--relevant-bits", "1", "--samples", "10", "--out", str(tmp_path / "no")]]
+    process = subprocess.run([sys.executable, "-c", _CLI_AFTER_EXAMPLE, str(EXAMPLES), json.dumps(calls)], cwd=ROOT,
+                             capture_output=True, text=True, timeout=600)
+    assert process.returncode == 0, process.stderr
+    helped, ran, refused = json.loads(process.stdout.splitlines()[-1])
+    assert helped[0] == 0 and "--relevant-bits" in helped[1] and "junta:" in helped[1]
+    assert ran[0] == 0, ran[2]
     load_example("junta_prior")     # to read the run here too
     assert len(pysimbias.load_run(tmp_path / "run").to_frame()) == 2 + 2 * 3
-    refused = run_cli_with_examples(tmp_path, "sample", "--prior", "mlp", "--relevant-bits", "1", "--samples", "10",
-                                    "--out", str(tmp_path / "refused"))
-    assert refused.returncode == 2
-    assert "only --prior junta reads it" in refused.stderr and not (tmp_path / "refused").exists()
+    assert refused[0] == 2
+    assert "only --prior junta reads it" in refused[2] and not (tmp_path / "no").exists()
 
 
 def test_the_thermometer_encoding_is_a_line(registries):
