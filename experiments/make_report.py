@@ -27,6 +27,8 @@ SECTION = "section.md"
 REPORT = "README.md"
 _LINK = re.compile(r"(\]\()([^)\s]+)(\))")
 _ABSOLUTE = re.compile(r"^([a-z][a-z0-9+.-]*:|/|#)", re.IGNORECASE)
+#: The time in a section's provenance line (written by common.Experiment.footer).
+_ELAPSED = re.compile(r"samples in all; ([\d,]+) s; pysimbias ([^,]+),")
 
 INTRO = """# Experiments: reproducing published results
 
@@ -39,9 +41,7 @@ a section below: the claim, the paper, the published number (or, where the paper
 what it shows), our number with a 95% confidence interval, the figures, and whether the two agree — with
 the likely reason where they do not.
 
-Regenerate everything at the full sizes (about 9 minutes on 2 idle cores with the kernels of this writing,
-pysimbias 0.2.0: about 300k samples/s for a 7-40-40-1 ReLU network and 180k/s with tanh; most of it the
-10^8 samples of section 4; the sections below say which sizes produced them):
+Regenerate everything at the full sizes (the sections below say which sizes produced them; {timing}):
 
 ```bash
 python experiments/make_report.py --run
@@ -98,18 +98,30 @@ def relink(text, folder):
     return _LINK.sub(fix, text)
 
 
+def timing(texts):
+    """How long the scripts took, added up from the provenance lines of the section texts."""
+    found = [match for match in map(_ELAPSED.search, texts) if match]
+    if not found:
+        return "each section's last line records how long its script took"
+    seconds = sum(int(match.group(1).replace(",", "")) for match in found)
+    versions = ", ".join(sorted({match.group(2) for match in found}))
+    return (f"by their last lines the {len(found)} sections took {seconds:,} s in all, with pysimbias {versions}, "
+            f"a time that depends on the machine")
+
+
 def assemble(root=HERE):
     """The report's markdown text, from the sections under ``root``."""
     sections = find_sections(root)
-    parts, contents = [], []
+    parts, contents, texts = [], [], []
     for path in sections:
         text = path.read_text(encoding="utf-8").strip()
+        texts.append(text)
         folder = path.parent.relative_to(root).as_posix()
         title = next((line[3:].strip() for line in text.splitlines() if line.startswith("## ")), folder)
         contents.append(f"- [{title}](#{_slug(title)}) (`{folder}/`)")
         parts.append(relink(text, folder))
     missing = [name for name in SCRIPTS if not (root / "results" / name / SECTION).is_file()]
-    blocks = [INTRO.strip(), "## Contents", "\n".join(contents) if contents else "No sections yet."]
+    blocks = [INTRO.strip().replace("{timing}", timing(texts)), "## Contents", "\n".join(contents) if contents else "No sections yet."]
     if missing:
         blocks.append("Not generated yet: " + ", ".join(f"`python experiments/{name}.py`" for name in missing) + ".")
     return "\n\n".join(blocks + parts) + "\n"

@@ -1,6 +1,6 @@
 """P(f) against K_LZ for a 7-40-40-1 ReLU network (Valle-Pérez et al. 2019, Fig. 1).
 
-Samples 10^8 networks by default (about 6 minutes at 300k samples/s;
+Samples 10^8 networks by default (its section records how long that took;
 ``--samples`` overrides), then draws log P(f) against K_LZ with its upper
 envelope and a fitted bound log2 P(f) <= -a K_LZ + b, and the rank plot
 with a Zipf-law line.

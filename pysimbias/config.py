@@ -5,6 +5,8 @@ seed and the sample count).  Every check raises
 :class:`~pysimbias.errors.InvalidParameterError` naming the parameter.
 """
 
+from collections import ChainMap
+
 from .checks import check_int, parse_count, parse_widths
 from .errors import InvalidParameterError
 from .inputs.encodings import check_encoding_spec
@@ -19,7 +21,8 @@ MAX_N = 16
 #: Fields every config has, whatever its prior and task; their own parameters follow them.
 COMMON = {"prior": "mlp", "n": 7, "encoding": "binary", "graph": "auto", "samples": 10**6, "seed": 0,
           "task": "sample"}
-_ALL_PARAMETERS = {**PARAMETERS, **TASK_PARAMETERS}
+#: A live view of both registries, so that a prior registered after this import is known too.
+_ALL_PARAMETERS = ChainMap(TASK_PARAMETERS, PARAMETERS)
 
 
 class SampleConfig:
