@@ -10,35 +10,44 @@ import numpy as np
 
 from .bits import popcount64
 
-__all__ = ["select_consistent", "count_disagreements"]
+__all__ = ["select_consistent", "count_disagreements", "BLOCK_ROWS"]
+
+
+#: Rows per block of :func:`select_consistent`: each block is scanned by one thread, twice (count, then copy).
+BLOCK_ROWS = 4096
+
+
+@numba.njit(inline="always")
+def _agrees(keys, r, target, mask):
+    """1 if row ``r`` agrees with ``target`` on ``mask``, else 0 (no branch: the outcome is a coin flip)."""
+    differ = np.uint64(0)
+    for w in range(keys.shape[1]):
+        differ |= (keys[r, w] ^ target[w]) & mask[w]
+    return np.int64(differ == 0)
 
 
 @numba.njit(cache=True, parallel=True)
-def _consistent_flags(keys, target, mask):
+def _select_blocks(keys, target, mask, block_rows):
     n, width = keys.shape
-    flags = np.empty(n, dtype=np.bool_)
-    for r in numba.prange(n):
-        agree = True
-        for w in range(width):
-            if (keys[r, w] ^ target[w]) & mask[w]:
-                agree = False
-        flags[r] = agree
-    return flags
-
-
-@numba.njit(cache=True, parallel=True)
-def _gather_flagged(keys, flags):
-    n, width = keys.shape
-    positions = np.empty(n, dtype=np.int64)
-    kept = 0
-    for r in range(n):
-        positions[r] = kept
-        kept += flags[r]
-    out = np.empty((kept, width), dtype=np.uint64)
-    for r in numba.prange(n):
-        if flags[r]:
+    blocks = (n + block_rows - 1) // block_rows
+    starts = np.zeros(blocks + 1, dtype=np.int64)
+    for b in numba.prange(blocks):
+        kept = 0
+        for r in range(b * block_rows, min(n, (b + 1) * block_rows)):
+            kept += _agrees(keys, r, target, mask)
+        starts[b + 1] = kept
+    for b in range(blocks):
+        starts[b + 1] += starts[b]
+    out = np.empty((starts[blocks], width), dtype=np.uint64)
+    for b in numba.prange(blocks):
+        row, end = starts[b], starts[b + 1]
+        for r in range(b * block_rows, min(n, (b + 1) * block_rows)):
+            if row == end:  # every agreeing row of the block is written
+                break
+            # Copy every row to the next free slot and keep it only if it agrees: no branch on the outcome.
             for w in range(width):
-                out[positions[r], w] = keys[r, w]
+                out[row, w] = keys[r, w]
+            row += _agrees(keys, r, target, mask)
     return out
 
 
@@ -62,7 +71,7 @@ def select_consistent(keys, target, mask):
     keys = np.ascontiguousarray(keys, dtype=np.uint64)
     target = np.ascontiguousarray(target, dtype=np.uint64)
     mask = np.ascontiguousarray(mask, dtype=np.uint64)
-    return _gather_flagged(keys, _consistent_flags(keys, target, mask))
+    return _select_blocks(keys, target, mask, BLOCK_ROWS)
 
 
 @numba.njit(cache=True, parallel=True)

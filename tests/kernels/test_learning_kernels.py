@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pysimbias.kernels.bits import pack_bits
-from pysimbias.kernels.learning import count_disagreements, select_consistent
+from pysimbias.kernels.learning import BLOCK_ROWS, count_disagreements, select_consistent
 from reference import reference_consistent_rows, reference_disagreements, reference_unpack
 
 
@@ -54,3 +54,19 @@ def test_an_empty_mask_keeps_every_row_and_a_full_one_only_the_target():
     assert np.array_equal(select_consistent(keys, pack_bits(target), none), keys)
     assert np.array_equal(select_consistent(keys, pack_bits(target), every), keys[[7]])
     assert count_disagreements(keys, pack_bits(target), every).tolist() == (bits != target).sum(axis=1).tolist()
+
+
+def test_selection_across_blocks_with_none_all_and_some_rows_agreeing():
+    m, block = 70, BLOCK_ROWS
+    rng = np.random.default_rng(5)
+    target = rng.random(m) < 0.5
+    inside = np.zeros(m, dtype=bool)
+    inside[[0, 5, 64, 69]] = True
+    bits = rng.random((3 * block + 17, m)) < 0.5
+    bits[:block, 0] = ~target[0]  # block 0: no row agrees
+    bits[block:2 * block][:, inside] = target[inside]  # block 1: every row agrees
+    functions = [[int(b) for b in row] for row in bits]
+    chosen = reference_consistent_rows(functions, [int(b) for b in target], list(np.flatnonzero(inside)))
+    selected = select_consistent(pack_bits(bits), pack_bits(target), pack_bits(inside))
+    assert block < len(chosen) < 2 * block + 17 and chosen[0] == block
+    assert np.array_equal(selected, pack_bits(bits[chosen]))
