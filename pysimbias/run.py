@@ -24,7 +24,7 @@ from .learning.posterior import learning_inputs
 from .store.rundir import (FUNCTIONS, function_batch_rows, prepare_directory, read_histogram, write_functions,
                            write_manifest)
 
-__all__ = ["Run", "Sampler", "sample", "prepare", "load_run", "validated_config", "check_callback",
+__all__ = ["Run", "Sampler", "sample", "posterior", "prepare", "load_run", "validated_config", "check_callback",
            "check_sampler", "plan_run", "run_description", "task_description", "measure_context", "package_versions"]
 
 _VERSIONED = ("numpy", "numba", "pyarrow", "matplotlib", "scikit-learn", "lempel-ziv-complexity", "click",
@@ -239,6 +239,25 @@ def sample(config=None, *, threads=None, progress=None, memory=None, **params):
     10000
     """
     return prepare(config, **params).run(threads=threads, progress=progress, memory=memory)
+
+
+def posterior(config=None, *, threads=None, progress=None, memory=None, **params):
+    """Sample the posterior P(f|S) of a prior exactly, in memory: :func:`sample` with ``task="posterior"``.
+
+    Takes :func:`sample`'s arguments plus ``target`` (an m-character 0/1
+    string or a name such as ``"parity"``), ``train`` (K, or
+    ``"file:PATH"``) and ``train_seed``.  The run draws ``samples``
+    functions and keeps those that agree with the target on the training
+    set: exactly the rows of ``sample(...)`` with the same config and seed
+    that agree on S.
+
+    Examples
+    --------
+    >>> run = posterior(prior="perceptron", n=5, samples=10_000, seed=1, target="x1", train=6)
+    >>> run.drawn, run.accepted > 0
+    (10000, True)
+    """
+    return sample(config, threads=threads, progress=progress, memory=memory, **{**params, "task": "posterior"})
 
 
 @dataclass

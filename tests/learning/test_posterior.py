@@ -274,3 +274,10 @@ def test_counting_measure_posterior_has_p_u_2_to_minus_s_and_test_error_one_half
     test_size = m - train
     assert abs(summary["mean_test_error"] - 0.5) < 4 * math.sqrt(0.25 / test_size / summary["accepted"])
     assert summary["counting"]["p_u"] == p
+
+
+def test_posterior_shortcut_is_sample_with_the_posterior_task():
+    config = dict(prior="voronoi", n=4, samples=3000, seed=2, target="random:1", train=3)
+    shortcut = pysimbias.posterior(**config)
+    assert shortcut.config == pysimbias.sample(task="posterior", **config).config
+    assert shortcut.to_frame().equals(pysimbias.sample(task="posterior", **config).to_frame())
