@@ -194,16 +194,20 @@ def summary_lines(run, top=10, delta=0.05):
     measures = run.measures
     posterior = run.config.task == "posterior"
     given = "|S" if posterior else ""
+    # A posterior with too few accepted draws supports no probability: its functions are listed by count only.
+    supported = bool(hist.samples)
     lines = [f"run:               {_run_title(run.config)}", f"seed:              {run.config.seed}"]
     if posterior:
         target = run.manifest["task"]["target"]
+        summary = posterior_summary(run, delta)
+        supported = summary["enough"]
         lines += [f"target:            {target['spec']} ({_short(target['function'])})"]
-        lines += posterior_lines(posterior_summary(run, delta))
+        lines += posterior_lines(summary)
         lines.append("")
     else:
         lines.append(f"samples:           {hist.samples:,}")
     lines.append(f"distinct functions:{hist.distinct:>12,}")
-    if hist.samples:
+    if supported:
         lines += [
             f"{f'P(constant{given}):':<19}{_constant_probability(run):.6g}",
             f"mean K_LZ:         {np.average(measures['klz'], weights=hist.counts):.3f}",
@@ -220,6 +224,6 @@ def summary_lines(run, top=10, delta=0.05):
     texts = hist.texts(slice(0, top))
     for r in range(min(top, hist.distinct)):
         values = "  ".join(f"{measures[n][r]:>7.4g}" for n in shown)
-        lines.append(f"{r + 1:>4}  {hist.counts[r] / hist.samples:>10.4g}  {hist.counts[r]:>10,}  {values}  "
-                     f"{_short(texts[r])}")
+        probability = f"{hist.counts[r] / hist.samples:>10.4g}" if supported else f"{'-':>10}"
+        lines.append(f"{r + 1:>4}  {probability}  {hist.counts[r]:>10,}  {values}  {_short(texts[r])}")
     return lines
