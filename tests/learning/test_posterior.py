@@ -277,7 +277,21 @@ def test_counting_measure_posterior_has_p_u_2_to_minus_s_and_test_error_one_half
 
 
 def test_posterior_shortcut_is_sample_with_the_posterior_task():
-    config = dict(prior="voronoi", n=4, samples=3000, seed=2, target="random:1", train=3)
+    config = dict(prior="uniform", n=4, samples=3000, seed=2, target="random:1", train=3)
     shortcut = pysimbias.posterior(**config)
     assert shortcut.config == pysimbias.sample(task="posterior", **config).config
     assert shortcut.to_frame().equals(pysimbias.sample(task="posterior", **config).to_frame())
+
+
+def test_a_dask_run_equals_the_local_run(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    config = dict(prior="mlp", widths=(6,), n=5, samples=20_000, seed=4, **GIVEN)
+    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0",
+                                  silence_logs=40) as cluster:
+        remote = pysimbias.sample_to_directory(tmp_path / "cluster", plots=False,
+                                               scheduler=cluster.scheduler_address, **config)
+    local = pysimbias.sample_to_directory(tmp_path / "local", plots=False, **config)
+    assert (tmp_path / "cluster" / "functions.parquet").read_bytes() == \
+        (tmp_path / "local" / "functions.parquet").read_bytes()
+    assert remote["backend"]["name"] == "dask" and remote["accepted"] == local["accepted"] > 0
+    assert remote["task"] == local["task"]
