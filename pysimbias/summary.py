@@ -11,6 +11,7 @@ import numpy as np
 
 from .checks import check_real
 from .errors import InvalidParameterError
+from .learning.posterior import learning_inputs
 from .plots import _run_title
 
 __all__ = ["summary_lines", "posterior_summary", "posterior_lines", "clopper_pearson", "pac_bayes_bound",
@@ -62,6 +63,14 @@ def _check_delta(delta):
     return delta
 
 
+def _task_entry(run):
+    """The manifest's ``task`` entry of a posterior run (rebuilt from its config if the run has none)."""
+    if "task" in run.manifest:
+        return run.manifest["task"]
+    target, training_set = learning_inputs(run.config, run.encoding)
+    return {"name": run.config.task, "target": target.describe(), "train": training_set.describe()}
+
+
 def posterior_summary(run, delta=0.05):
     """The numbers ``show`` reports for a posterior run, as a dict.
 
@@ -92,7 +101,7 @@ def posterior_summary(run, delta=0.05):
         raise InvalidParameterError("run", f"is a {run.config.task!r} run, not a posterior run")
     delta = _check_delta(delta)
     drawn, accepted = run.drawn, run.accepted
-    train_size = int(run.manifest["task"]["train"]["size"])
+    train_size = int(_task_entry(run)["train"]["size"])
     test_size = run.histogram.m - train_size
     p_u = accepted / drawn
     interval = clopper_pearson(accepted, drawn)
@@ -198,7 +207,7 @@ def summary_lines(run, top=10, delta=0.05):
     supported = bool(hist.samples)
     lines = [f"run:               {_run_title(run.config)}", f"seed:              {run.config.seed}"]
     if posterior:
-        target = run.manifest["task"]["target"]
+        target = _task_entry(run)["target"]
         summary = posterior_summary(run, delta)
         supported = summary["enough"]
         lines += [f"target:            {target['spec']} ({_short(target['function'])})"]

@@ -245,6 +245,12 @@ def test_posterior_summary_against_hand_computation(tmp_path):
     assert any("PAC-Bayes" in line for line in summary_lines(run))
 
 
+def test_summary_of_a_run_without_its_task_entry_rebuilds_it_from_the_config(tmp_path):
+    run = pysimbias.posterior(prior="uniform", n=5, samples=20_000, seed=3, target="x2", train=4)
+    bare = Run(run.config, run.histogram, _measures=run.measures)
+    assert posterior_summary(bare) == posterior_summary(run)
+
+
 def test_too_few_accepted_gives_the_samples_needed(tmp_path):
     (tmp_path / "s.txt").write_text("0 1")
     target = [0, 1, 1, 0]
