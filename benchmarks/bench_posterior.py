@@ -47,7 +47,7 @@ def compare(label, samples, repeat, **prior):
                                          lambda: sample.sample_chunk(chunk_key(0, 0), CHUNK_SIZE)], repeat=5)
         print(f"{label}, {samples:,} samples, {case} ({accepted / samples:.2%} accepted): posterior {ours:.3f} s, "
               f"sample {theirs:.3f} s, ratio {ours / theirs:.3f}; filter {1e3 * filtering:.2f} ms per chunk of "
-              f"{CHUNK_SIZE:,} draws ({filtering / drawing:.1%} of drawing them)", flush=True)
+              f"{CHUNK_SIZE:,} draws ({filtering / drawing:.2%} of drawing them)", flush=True)
 
 
 def main():
