@@ -156,12 +156,15 @@ def _sampling_options(command):
 
 
 def _task_options(task):
-    """The options of a task's parameters (``--target``, ``--train``, ...): not given means the default."""
+    """The options of a task's parameters (``--target``, ``--train``, ...): not given means the default.
+
+    Parameters without a default are required; the config's check says so in one line when one is missing.
+    """
     def decorate(command):
         for name in reversed(TASKS[task].params):
             spec = TASK_PARAMETERS[name]
             kind = _Checked(spec) if isinstance(spec.cli_type, str) else spec.cli_type
-            shown = "" if spec.default is None else f"  [default: {_shown(spec.default)}]"
+            shown = "  [required]" if spec.default is None else f"  [default: {_shown(spec.default)}]"
             command = click.option(_flag(name), name, type=kind, default=None, help=spec.help + shown)(command)
         return command
     return decorate
