@@ -6,7 +6,7 @@ from datetime import datetime
 import click
 
 import pysimbias
-from pysimbias.config import COMMON, PARAMETERS, PRIORS, SampleConfig, parse_count
+from pysimbias.config import COMMON, PARAMETERS, PRIORS, TASK_PARAMETERS, TASKS, SampleConfig, parse_count
 from pysimbias.errors import InvalidParameterError, RunDirectoryError
 from pysimbias.inputs.encodings import ENCODINGS
 from pysimbias.priors import readers_of
@@ -86,9 +86,10 @@ class _LazyBar:
             self._bar.__exit__(None, None, None)
 
 
-def _default_out(prior, n, seed):
+def _default_out(prior, n, seed, task="sample"):
     name = prior.partition(":")[0] + ("-" + prior.partition(":")[2] if prior.startswith("learner:") else "")
-    return f"runs/{name}-n{n}-seed{seed}-{datetime.now():%Y%m%d-%H%M%S}"
+    kind = "" if task == "sample" else f"{task}-"
+    return f"runs/{kind}{name}-n{n}-seed{seed}-{datetime.now():%Y%m%d-%H%M%S}"
 
 
 def _prior_params(prior, given):
@@ -115,49 +116,72 @@ def cli():
     """
 
 
-@cli.command()
-@click.option("--prior", default=COMMON["prior"], show_default=True,
-              help="; ".join(f"{spec.syntax}: {spec.summary}" for spec in PRIORS.values()) + ".")
-@click.option("--n", type=int, default=COMMON["n"], show_default=True,
-              help=f"Input bits: the inputs are the 2^n points of {{0,1}}^n (1 to {pysimbias.config.MAX_N}).")
-@click.option("--encoding", default=COMMON["encoding"], show_default=True,
-              help="Input encoding: " + "; ".join(f"{syntax}: {text}" for _, _, syntax, text in ENCODINGS.values())
-                   + ".")
-@click.option("--graph", default=COMMON["graph"], show_default=True,
-              help="Neighbour graph of the continuity measures: auto (hypercube for bit vectors, else "
-                   "knn:ceil(log2 m)), hypercube, knn:K or radius:R.")
-@_prior_options
-@click.option("--samples", type=_Count(), default="1e6", show_default=True,
-              help="Number of random functions to draw (accepts 1e6).")
-@click.option("--seed", type=int, default=COMMON["seed"], show_default=True,
-              help="The run's seed; same config and seed give the same result.")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="Threads to use (default: all cores); does not change the result.")
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Run directory to write.  [default: runs/PRIOR-nN-seedS-TIMESTAMP]")
-@click.option("--force", is_flag=True, help="Overwrite a non-empty --out directory.")
-@click.option("--no-plots", is_flag=True, help="Skip drawing the PNG plots.")
-@click.option("--resume", is_flag=True,
-              help="Continue the interrupted run in --out (or start it there); the flags must be the same.")
-@click.option("--memory", metavar="SIZE", default=None,
-              help="Memory budget, e.g. 8G, 512M or 50% (of RAM); beyond it sorted tables spill to disk.  "
-                   "[default: 50%]")
-@click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="Count the chunks on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of locally.")
-def sample(prior, n, encoding, graph, samples, seed, threads, out, force, no_plots, resume, memory, scheduler,
-           **given):
-    """Sample random functions from a prior, count them exactly, measure and plot them.
+_SAMPLING_OPTIONS = [
+    click.option("--prior", default=COMMON["prior"], show_default=True,
+                 help="; ".join(f"{spec.syntax}: {spec.summary}" for spec in PRIORS.values()) + "."),
+    click.option("--n", type=int, default=COMMON["n"], show_default=True,
+                 help=f"Input bits: the inputs are the 2^n points of {{0,1}}^n (1 to {pysimbias.config.MAX_N})."),
+    click.option("--encoding", default=COMMON["encoding"], show_default=True,
+                 help="Input encoding: " + "; ".join(f"{syntax}: {text}" for _, _, syntax, text in ENCODINGS.values())
+                      + "."),
+    click.option("--graph", default=COMMON["graph"], show_default=True,
+                 help="Neighbour graph of the continuity measures: auto (hypercube for bit vectors, else "
+                      "knn:ceil(log2 m)), hypercube, knn:K or radius:R."),
+    _prior_options,
+    click.option("--samples", type=_Count(), default="1e6", show_default=True,
+                 help="Number of random functions to draw (accepts 1e6)."),
+    click.option("--seed", type=int, default=COMMON["seed"], show_default=True,
+                 help="The run's seed; same config and seed give the same result."),
+    click.option("--threads", type=click.IntRange(min=1), default=None,
+                 help="Threads to use (default: all cores); does not change the result."),
+    click.option("--out", type=click.Path(file_okay=False), default=None,
+                 help="Run directory to write.  [default: runs/PRIOR-nN-seedS-TIMESTAMP]"),
+    click.option("--force", is_flag=True, help="Overwrite a non-empty --out directory."),
+    click.option("--no-plots", is_flag=True, help="Skip drawing the PNG plots."),
+    click.option("--resume", is_flag=True,
+                 help="Continue the interrupted run in --out (or start it there); the flags must be the same."),
+    click.option("--memory", metavar="SIZE", default=None,
+                 help="Memory budget, e.g. 8G, 512M or 50% (of RAM); beyond it sorted tables spill to disk.  "
+                      "[default: 50%]"),
+    click.option("--scheduler", metavar="ADDRESS", default=None,
+                 help="Count the chunks on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of locally."),
+]
 
-    Writes OUT/functions.parquet (one row per distinct function with its count
-    and measures), OUT/manifest.json and PNG plots.  Progress is saved in
-    OUT/chunks/ as it goes, so a killed run continues with --resume.
+
+def _sampling_options(command):
+    """Give a command every option of ``sample`` (the prior, encoding, run and backend flags)."""
+    for option in reversed(_SAMPLING_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _task_options(task):
+    """The options of a task's parameters (``--target``, ``--train``, ...): not given means the default.
+
+    Parameters without a default are required; the config's check says so in one line when one is missing.
     """
-    config = SampleConfig(prior=prior, n=n, encoding=encoding, graph=graph, samples=samples, seed=seed)
+    def decorate(command):
+        for name in reversed(TASKS[task].params):
+            spec = TASK_PARAMETERS[name]
+            kind = _Checked(spec) if isinstance(spec.cli_type, str) else spec.cli_type
+            shown = "  [required]" if spec.default is None else f"  [default: {_shown(spec.default)}]"
+            command = click.option(_flag(name), name, type=kind, default=None, help=spec.help + shown)(command)
+        return command
+    return decorate
+
+
+def _sample_into_directory(task, prior, n, encoding, graph, samples, seed, threads, out, force, no_plots, resume,
+                           memory, scheduler, given):
+    """Run ``sample``'s work for ``task``; return the manifest and the run directory."""
+    task_values = {name: given.pop(name, None) for name in TASKS[task].params}
+    task_params = {name: value for name, value in task_values.items() if value is not None}
+    config = SampleConfig(prior=prior, n=n, encoding=encoding, graph=graph, samples=samples, seed=seed, task=task,
+                          **task_params)
     params = _prior_params(config.validated().prior, given)
     if resume and out is None:
         raise click.BadParameter("needs --out, the directory of the run to continue", param_hint="'--resume'")
     config = config.replace(**params).validated()
-    out = out or _default_out(prior, n, seed)
+    out = out or _default_out(prior, n, seed, task)
     bar = _LazyBar(config.samples)
     try:
         manifest = pysimbias.sample_to_directory(
@@ -165,11 +189,49 @@ def sample(prior, n, encoding, graph, samples, seed, threads, out, force, no_plo
             scheduler=scheduler, plots=not no_plots, notify=lambda message: click.echo(message, err=True))
     finally:
         bar.close()
+    return manifest, out
+
+
+def _report(manifest, out, no_plots, kept=""):
     sampled = manifest["samples"] - manifest.get("progress", {}).get("resumed_samples", 0)
     elapsed = manifest["elapsed_seconds"]
-    click.echo(f"{manifest['samples']:,} samples, {manifest['distinct']:,} distinct functions; sampled {sampled:,} "
-               f"in {elapsed:.1f} s ({sampled / max(elapsed, 1e-9):,.0f} samples/s)")
+    click.echo(f"{manifest['samples']:,} samples{kept}, {manifest['distinct']:,} distinct functions; sampled "
+               f"{sampled:,} in {elapsed:.1f} s ({sampled / max(elapsed, 1e-9):,.0f} samples/s)")
     click.echo(f"wrote {out}/ (functions.parquet, manifest.json{'' if no_plots else ', *.png'})")
+
+
+@cli.command()
+@_sampling_options
+def sample(no_plots, **options):
+    """Sample random functions from a prior, count them exactly, measure and plot them.
+
+    Writes OUT/functions.parquet (one row per distinct function with its count
+    and measures), OUT/manifest.json and PNG plots.  Progress is saved in
+    OUT/chunks/ as it goes, so a killed run continues with --resume.
+    """
+    given = {name: options.pop(name) for name in list(options) if name in PARAMETERS}
+    manifest, out = _sample_into_directory("sample", no_plots=no_plots, given=given, **options)
+    _report(manifest, out, no_plots)
+
+
+@cli.command()
+@_sampling_options
+@_task_options("posterior")
+def posterior(no_plots, **options):
+    """Sample the posterior P(f|S) of a prior exactly: its draws that agree with --target on the training set.
+
+    Draws --samples functions from the prior exactly as `sample` does (same
+    seed, same streams) and keeps those that agree with the target on the
+    training set S, so its table is `sample`'s table filtered on S.  Writes
+    the same run directory, with a test_error column and a test_error.png
+    plot; the manifest records the target, S, the samples drawn and the
+    number accepted.  `pysimbias show OUT` prints P(U), the test error and
+    the PAC-Bayes bound beside the counting measure's.
+    """
+    given = {name: options.pop(name) for name in list(options) if name in PARAMETERS or name in TASK_PARAMETERS}
+    manifest, out = _sample_into_directory("posterior", no_plots=no_plots, given=given, **options)
+    p_u = manifest["accepted"] / manifest["samples"]
+    _report(manifest, out, no_plots, kept=f" drawn, {manifest['accepted']:,} accepted (P(U) = {p_u:.4g})")
 
 
 @cli.command()
@@ -186,11 +248,18 @@ def plot(run_dir):
 @click.argument("run_dir", type=click.Path())
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
               help="How many of the most frequent functions to list.")
-def show(run_dir, top):
-    """Print a summary of the run in RUN_DIR: sizes, P(constant), top functions."""
+@click.option("--delta", type=float, default=0.05, show_default=True,
+              help="Confidence parameter of a posterior run's PAC-Bayes bound (it holds with probability 1-delta).")
+def show(run_dir, top, delta):
+    """Print a summary of the run in RUN_DIR: sizes, P(constant), top functions.
+
+    For a posterior run also P(U) with a 95% interval, the posterior's test
+    error (mean with a 95% interval, quantiles, distribution) and the
+    PAC-Bayes bound, each beside the counting measure's value.
+    """
     from pysimbias.summary import summary_lines
 
-    click.echo("\n".join(summary_lines(pysimbias.load_run(run_dir), top=top)))
+    click.echo("\n".join(summary_lines(pysimbias.load_run(run_dir), top=top, delta=delta)))
 
 
 def _split_list(text):

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .baseline import counting_measure_sample  # noqa: E402
+from .learning.posterior import learning_inputs  # noqa: E402
 from .measures import MeasureContext  # noqa: E402
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "rank_frequency_figure",
     "measure_distribution_figure",
     "ones_figure",
+    "test_error_figure",
     "plot_run",
     "plot_columns",
 ]
@@ -31,6 +33,7 @@ PLOT_FILES = {
     "rank_frequency": "rank_frequency.png",
     "p_klz": "p_klz.png",
     "p_ones": "p_ones.png",
+    "test_error": "test_error.png",
 }
 _RUN_COLOR = "C0"
 _BASE_COLOR = "0.45"
@@ -56,9 +59,23 @@ def _distinct_pairs(x, y):
     return x_values[codes // y_values.shape[0]], y_values[codes % y_values.shape[0]], multiplicity
 
 
-def pf_vs_klz_figure(klz, counts, m, baseline_klz, title=""):
-    """log P(f) against K_LZ, one marker per distinct (K_LZ, count) pair."""
+def _probability_names(train_size):
+    """(P(f) or P(f|S), what its counts are a fraction of, the counting measure's name) of a run."""
+    if train_size is None:
+        return "P(f)", "samples", "counting measure"
+    return "P(f|S)", "accepted samples", "counting-measure posterior"
+
+
+def pf_vs_klz_figure(klz, counts, m, baseline_klz, title="", train_size=None):
+    """log P(f) against K_LZ, one marker per distinct (K_LZ, count) pair.
+
+    With ``train_size`` = |S| (a posterior run) the probabilities are
+    P(f|S) and the baseline is the counting measure's posterior, uniform on
+    the 2^(m-|S|) functions that agree with the target on S.
+    """
     samples = counts.sum()
+    probability, fraction, base = _probability_names(train_size)
+    free = m - (train_size or 0)
     pair_klz, pair_counts, multiplicity = _distinct_pairs(klz, counts)
     fig, ax = plt.subplots(figsize=(7, 4.8))
     sizes = 8 + 10 * np.log10(multiplicity)
@@ -66,19 +83,42 @@ def pf_vs_klz_figure(klz, counts, m, baseline_klz, title=""):
                label="sampled functions (marker area ~ log #functions)")
     lo, hi = np.percentile(baseline_klz, [1, 99])
     ax.axvspan(lo, hi, color=_BASE_COLOR, alpha=0.2,
-               label=f"counting measure: 98% of functions (P(f) = 2^-{m} each)")
+               label=f"{base}: 98% of functions ({probability} = 2^-{free} each)")
     ax.axvline(baseline_klz.mean(), color=_BASE_COLOR, ls="--", lw=1,
-               label=f"counting measure: mean K_LZ = {baseline_klz.mean():.1f}")
+               label=f"{base}: mean K_LZ = {baseline_klz.mean():.1f}")
     ax.axhline(1 / samples, color="k", ls=":", lw=0.8, label="one sample (resolution)")
     ax.set_yscale("log")
     ax.set_xlabel("Lempel–Ziv complexity K_LZ(f)")
-    ax.set_ylabel("P(f), fraction of samples")
+    ax.set_ylabel(f"{probability}, fraction of {fraction}")
     ax.legend(fontsize=8, loc="upper right")
-    return _finish(fig, ax, title or "Probability of a function against its complexity")
+    return _finish(fig, ax, title or f"{probability} of a function against its complexity")
 
 
-def rank_frequency_figure(counts, m, title=""):
-    """Rank–frequency plot, log–log, with the counting measure's flat line."""
+def test_error_figure(test_error, counts, test_size, title=""):
+    """The posterior's distribution of test error, with the counting measure's Binomial(test_size, 1/2)/test_size."""
+    errors = np.arange(test_size + 1)
+    rounded = np.rint(np.asarray(test_error) * test_size).astype(np.int64)
+    p = np.bincount(rounded, weights=counts, minlength=test_size + 1) / counts.sum()
+    log_binom = np.array([math.lgamma(test_size + 1) - math.lgamma(k + 1) - math.lgamma(test_size - k + 1)
+                          for k in errors])
+    mean = float(np.average(test_error, weights=counts))
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    ax.plot(errors / test_size, np.where(p > 0, p, np.nan), "o", ms=3, color=_RUN_COLOR,
+            label=f"posterior P(f|S) (mean {mean:.3f})")
+    ax.plot(errors / test_size, np.exp(log_binom - test_size * math.log(2)), "--", color=_BASE_COLOR,
+            label=f"counting-measure posterior: Binomial({test_size}, 1/2)/{test_size} (mean 0.5)")
+    ax.axvline(mean, color=_RUN_COLOR, ls=":", lw=1)
+    ax.set_yscale("log")
+    ax.set_ylim(max(0.1 / counts.sum(), 1e-12), 1.5)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xlabel(f"test error (share of the {test_size} inputs outside S where f differs from the target)")
+    ax.set_ylabel("probability")
+    ax.legend(fontsize=8)
+    return _finish(fig, ax, title or "Test error of the posterior's functions")
+
+
+def rank_frequency_figure(counts, m, title="", train_size=None):
+    """Rank–frequency plot, log–log, with the counting measure's flat line (its posterior's, given |S|)."""
     samples = counts.sum()
     # The curve is a staircase: drawing only the first rank of every run of
     # equal counts (and the last rank) gives the same picture from a few
@@ -86,14 +126,16 @@ def rank_frequency_figure(counts, m, title=""):
     starts = np.flatnonzero(np.r_[True, counts[1:] != counts[:-1]]) if counts.size else np.zeros(0, dtype=int)
     ranks = np.r_[starts + 1, counts.shape[0]]
     heights = np.r_[counts[starts], counts[-1:]] / samples
+    probability, fraction, base = _probability_names(train_size)
+    free = m - (train_size or 0)
     fig, ax = plt.subplots(figsize=(7, 4.8))
     ax.step(ranks, heights, where="post", color=_RUN_COLOR, label="sampled functions")
     ax.axhline(1 / samples, color="k", ls=":", lw=0.8, label="one sample (resolution)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("rank of function (most frequent = 1)")
-    ax.set_ylabel("P(f), fraction of samples")
-    ax.text(0.98, 0.5, f"counting measure: every function has P(f) = 2^-{m} ≈ 1e{-m * math.log10(2):.0f}",
+    ax.set_ylabel(f"{probability}, fraction of {fraction}")
+    ax.text(0.98, 0.5, f"{base}: every function has {probability} = 2^-{free} ≈ 1e{-free * math.log10(2):.0f}",
             transform=ax.transAxes, fontsize=8, color=_BASE_COLOR, ha="right")
     ax.legend(fontsize=8)
     return _finish(fig, ax, title or "Rank–frequency of sampled functions")
@@ -104,8 +146,8 @@ def _pmf(values, weights, edges):
     return hist / max(hist.sum(), 1e-300)
 
 
-def measure_distribution_figure(values, counts, baseline_values, label, title=""):
-    """P(measure) of a run against the counting measure's, log probability axis."""
+def measure_distribution_figure(values, counts, baseline_values, label, title="", baseline_name="counting measure"):
+    """P(measure) of a run against the counting measure's (or its posterior's), log probability axis."""
     everything = np.concatenate([values, baseline_values])
     edges = np.histogram_bin_edges(everything, bins=min(60, max(10, np.unique(everything).size)))
     centres = 0.5 * (edges[1:] + edges[:-1])
@@ -114,7 +156,7 @@ def measure_distribution_figure(values, counts, baseline_values, label, title=""
     fig, ax = plt.subplots(figsize=(7, 4.8))
     ax.step(centres, np.where(run_p > 0, run_p, np.nan), where="mid", color=_RUN_COLOR, label="this run")
     ax.step(centres, np.where(base_p > 0, base_p, np.nan), where="mid", color=_BASE_COLOR, ls="--",
-            label=f"counting measure ({baseline_values.size:,} uniform random functions)")
+            label=f"{baseline_name} ({baseline_values.size:,} uniform random functions)")
     ax.set_yscale("log")
     ax.set_xlabel(label)
     ax.set_ylabel("probability")
@@ -122,15 +164,27 @@ def measure_distribution_figure(values, counts, baseline_values, label, title=""
     return _finish(fig, ax, title or f"Distribution of {label}")
 
 
-def ones_figure(ones, counts, m, title=""):
-    """P(t ones) against t, with the counting measure's binomial(m, 1/2)."""
+def ones_figure(ones, counts, m, title="", fixed_ones=None, free=None):
+    """P(t ones) against t, with the counting measure's binomial(m, 1/2).
+
+    For a posterior run, ``fixed_ones`` (the target's ones on S) plus
+    Binomial(``free``, 1/2) (``free`` = m - |S|) is the counting measure's
+    posterior.
+    """
     t = np.arange(m + 1)
     p = np.bincount(ones, weights=counts, minlength=m + 1) / counts.sum()
-    log_binom = np.array([math.lgamma(m + 1) - math.lgamma(k + 1) - math.lgamma(m - k + 1) for k in t])
+    if free is None:
+        shift, free, base = 0, m, "counting measure:"
+    else:
+        shift, free, base = int(fixed_ones), int(free), f"counting-measure posterior: {int(fixed_ones)} +"
+    k = t - shift
+    inside = (k >= 0) & (k <= free)
+    log_binom = np.full(m + 1, -np.inf)
+    log_binom[inside] = [math.lgamma(free + 1) - math.lgamma(j + 1) - math.lgamma(free - j + 1) for j in k[inside]]
     fig, ax = plt.subplots(figsize=(7, 4.8))
     ax.plot(t, np.where(p > 0, p, np.nan), "o", ms=3, color=_RUN_COLOR, label="this run")
-    ax.plot(t, np.exp(log_binom - m * math.log(2)), "--", color=_BASE_COLOR,
-            label=f"counting measure: Binomial({m}, 1/2)")
+    ax.plot(t, np.where(inside, np.exp(log_binom - free * math.log(2)), np.nan), "--", color=_BASE_COLOR,
+            label=f"{base} Binomial({free}, 1/2)")
     ax.axhline(1 / (m + 1), color="C3", ls=":", lw=0.8, label=f"uniform over t: 1/{m + 1}")
     ax.set_yscale("log")
     ax.set_ylim(max(0.1 / counts.sum(), 1e-12), 1.5)
@@ -149,7 +203,8 @@ def _run_title(config):
         arch = f"{config.prior}, n={config.n}"
     network = config.prior in ("mlp", "perceptron")
     laws = f", σw={config.sigma_w:g}, σb={config.sigma_b:g} ({config.law})" if network else ""
-    return f"{arch}{laws}, {config.encoding}, {config.samples:,} samples"
+    given = f", posterior given target {config.target}, |S| = {config.train}" if config.task == "posterior" else ""
+    return f"{arch}{laws}, {config.encoding}{given}, {config.samples:,} samples"
 
 
 def plot_run(run, out):
@@ -160,6 +215,10 @@ def plot_run(run, out):
 def plot_columns(config, encoding, counts, measures, out):
     """Draw every figure from a run's table columns into directory ``out``; return the paths written.
 
+    A posterior run also gets ``test_error.png``, and its baselines are the
+    counting measure's posterior; a run with no function (a posterior that
+    accepted no draw) gets no figure.
+
     Parameters
     ----------
     config : SampleConfig
@@ -167,21 +226,33 @@ def plot_columns(config, encoding, counts, measures, out):
     counts : ndarray of int64
         Count of every distinct function, in table order.
     measures : mapping of str to ndarray
-        At least ``klz`` and ``ones``, in the same order.
+        At least ``klz`` and ``ones`` (and ``test_error`` for a posterior
+        run), in the same order.
     out : path-like
     """
     out = Path(out)
+    if not counts.sum():
+        return []
     m = encoding.m
-    context = MeasureContext(m=m, n=encoding.n, points=encoding.points)
-    baseline = counting_measure_sample(context, names=["ones", "klz"])
+    target, training_set = learning_inputs(config, encoding)
+    context = MeasureContext(m=m, n=encoding.n, points=encoding.points, target=target, training_set=training_set)
+    posterior = training_set is not None
+    baseline = counting_measure_sample(context, names=["ones", "klz"], posterior=posterior)
     subtitle = _run_title(config)
+    train_size = training_set.size if posterior else None
     figures = {
-        "pf_vs_klz": pf_vs_klz_figure(measures["klz"], counts, m, baseline["klz"]),
-        "rank_frequency": rank_frequency_figure(counts, m),
-        "p_klz": measure_distribution_figure(measures["klz"], counts, baseline["klz"],
-                                             "Lempel–Ziv complexity K_LZ"),
-        "p_ones": ones_figure(measures["ones"], counts, m),
+        "pf_vs_klz": pf_vs_klz_figure(measures["klz"], counts, m, baseline["klz"], train_size=train_size),
+        "rank_frequency": rank_frequency_figure(counts, m, train_size=train_size),
+        "p_klz": measure_distribution_figure(measures["klz"], counts, baseline["klz"], "Lempel–Ziv complexity K_LZ",
+                                             baseline_name=_probability_names(train_size)[2]),
     }
+    if posterior:
+        fixed_ones = int(target.bits[training_set.indices].sum())
+        figures["p_ones"] = ones_figure(measures["ones"], counts, m, fixed_ones=fixed_ones,
+                                        free=training_set.test_size)
+        figures["test_error"] = test_error_figure(measures["test_error"], counts, training_set.test_size)
+    else:
+        figures["p_ones"] = ones_figure(measures["ones"], counts, m)
     written = []
     for name, fig in figures.items():
         fig.suptitle(subtitle, fontsize=8, y=0.995, color="0.3")

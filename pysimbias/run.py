@@ -20,11 +20,12 @@ from .histogram import Histogram
 from .measures import MeasureContext, compute_measures
 from .store.memory import current_rss, format_bytes, parse_memory, peak_rss, plan_memory
 from .learning import sampled_prior
+from .learning.posterior import learning_inputs
 from .store.rundir import (FUNCTIONS, function_batch_rows, prepare_directory, read_histogram, write_functions,
                            write_manifest)
 
-__all__ = ["Run", "Sampler", "sample", "prepare", "load_run", "validated_config", "check_callback",
-           "check_sampler", "plan_run", "run_description", "package_versions"]
+__all__ = ["Run", "Sampler", "sample", "posterior", "prepare", "load_run", "validated_config", "check_callback",
+           "check_sampler", "plan_run", "run_description", "task_description", "measure_context", "package_versions"]
 
 _VERSIONED = ("numpy", "numba", "pyarrow", "matplotlib", "scikit-learn", "lempel-ziv-complexity", "click",
               "distributed")
@@ -47,6 +48,12 @@ def validated_config(config, params):
     if not isinstance(config, SampleConfig):
         raise InvalidParameterError("config", f"must be a SampleConfig, got {config!r}")
     return config.replace(**params).validated()
+
+
+def measure_context(config, encoding, graph):
+    """The :class:`~pysimbias.measures.MeasureContext` of a validated config's functions (its target, if any)."""
+    target, training_set = learning_inputs(config, encoding)
+    return MeasureContext.for_encoding(encoding, graph, target, training_set)
 
 
 def check_callback(name, value):
@@ -76,8 +83,12 @@ def plan_run(config, encoding, prior, threads, budget):
                        check_sampler(config, encoding, prior, threads, budget))
 
 
-def run_description(config, encoding, graph, samples, distinct, measures, elapsed, extra):
+def run_description(config, encoding, graph, kept, distinct, measures, elapsed, extra):
     """The manifest entries of a run (everything but the file checksums).
+
+    ``samples`` is the number of functions drawn (``config.samples``); a run
+    whose task keeps only some draws (``posterior``) also records how many it
+    kept as ``accepted``.
 
     Parameters
     ----------
@@ -85,18 +96,23 @@ def run_description(config, encoding, graph, samples, distinct, measures, elapse
     encoding : Encoding
     graph : Graph
         The neighbour graph of the continuity-aware measures.
-    samples, distinct : int
+    kept : int
+        Total count of the run's table (the draws its task kept).
+    distinct : int
     measures : list of str
         Names of the measure columns.
     elapsed : float
         Seconds spent sampling and counting.
     extra : dict
-        Further entries (versions, threads, memory, ...).
+        Further entries (versions, threads, memory, the task's description, ...).
     """
+    counts = {"samples": int(config.samples)}
+    if config.task != "sample":
+        counts["accepted"] = int(kept)
     return {
         "config": config.to_dict(),
         "seed": config.seed,
-        "samples": int(samples),
+        **counts,
         "distinct": int(distinct),
         "chunk_size": engine.CHUNK_SIZE,
         "encoding": encoding.describe(),
@@ -144,9 +160,19 @@ class Run:
             self._graph = make_graph(self.config.graph, self.encoding)
         return self._graph
 
+    @property
+    def drawn(self):
+        """Number of functions drawn from the prior (``config.samples``)."""
+        return int(self.config.samples)
+
+    @property
+    def accepted(self):
+        """Number of draws the run's task kept: the histogram's total (all of them for ``sample``)."""
+        return self.histogram.samples
+
     def measure_context(self):
         """The :class:`~pysimbias.measures.MeasureContext` of this run's functions."""
-        return MeasureContext.for_encoding(self.encoding, self.graph)
+        return measure_context(self.config, self.encoding, self.graph)
 
     @property
     def measures(self):
@@ -215,6 +241,25 @@ def sample(config=None, *, threads=None, progress=None, memory=None, **params):
     return prepare(config, **params).run(threads=threads, progress=progress, memory=memory)
 
 
+def posterior(config=None, *, threads=None, progress=None, memory=None, **params):
+    """Sample the posterior P(f|S) of a prior exactly, in memory: :func:`sample` with ``task="posterior"``.
+
+    Takes :func:`sample`'s arguments plus ``target`` (an m-character 0/1
+    string or a name such as ``"parity"``), ``train`` (K, or
+    ``"file:PATH"``) and ``train_seed``.  The run draws ``samples``
+    functions and keeps those that agree with the target on the training
+    set: exactly the rows of ``sample(...)`` with the same config and seed
+    that agree on S.
+
+    Examples
+    --------
+    >>> run = posterior(prior="perceptron", n=5, samples=10_000, seed=1, target="x1", train=6)
+    >>> run.drawn, run.accepted > 0
+    (10000, True)
+    """
+    return sample(config, threads=threads, progress=progress, memory=memory, **{**params, "task": "posterior"})
+
+
 @dataclass
 class Sampler:
     """A checked run, ready to sample: its config with the encoding, graph and prior built.
@@ -243,8 +288,14 @@ class Sampler:
         extra = {"versions": package_versions(), "threads": threads,
                  "started": started.isoformat(timespec="seconds"),
                  "memory": {"budget_bytes": budget, "peak_rss_bytes": peak_rss()},
-                 "prior": prior.describe()}
+                 "prior": prior.describe(), **task_description(prior)}
         return Run(config, histogram, elapsed, extra, _encoding=self.encoding, _graph=self.graph)
+
+
+def task_description(prior):
+    """The manifest's ``task`` entry of a sampled prior whose task describes itself (else nothing)."""
+    describe_task = getattr(prior, "describe_task", None)
+    return {} if describe_task is None else {"task": describe_task()}
 
 
 def prepare(config=None, **params):
@@ -277,5 +328,5 @@ def load_run(path):
     if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)):
         raise RunDirectoryError(f"{path}/manifest.json has an invalid elapsed_seconds entry")
     measures = {name: table.column(name).to_numpy() for name in table.column_names[2:]}
-    extra = {k: v for k, v in manifest.items() if k in ("versions", "threads", "started", "memory", "prior")}
+    extra = {k: v for k, v in manifest.items() if k in ("versions", "threads", "started", "memory", "prior", "task")}
     return Run(config, histogram, float(elapsed), extra, measures)

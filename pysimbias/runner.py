@@ -33,10 +33,11 @@ from .distributed import check_scheduler, cluster_client, record_on_cluster
 from .engine import check_samples, check_threads, count_chunk, pending_chunks, record_chunks, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
 from .histogram import compile_kernels
-from .measures import MeasureContext, compute_measures
+from .measures import compute_measures
 from .store.memory import MemoryPlan, parse_memory, peak_rss, plot_fits
 from .store.merge import count_sorted, merge_files, rebatch, text_order
-from .run import check_callback, check_sampler, package_versions, plan_run, prepare, run_description, validated_config
+from .run import (check_callback, check_sampler, measure_context, package_versions, plan_run, prepare, run_description,
+                  task_description, validated_config)
 from .store.rundir import (FUNCTIONS, MANIFEST, file_sha256, function_batch_rows, prepare_directory, read_manifest,
                     write_function_batches, write_manifest)
 
@@ -114,7 +115,7 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
     encoding, prior = sampler.encoding, sampler.prior
     if explicit is None:
         check_sampler(config, encoding, prior, threads, budget)
-    context = MeasureContext.for_encoding(encoding, sampler.graph)
+    context = measure_context(config, encoding, sampler.graph)
     _warm_up(prior, context)
     plan = explicit or plan_run(config, encoding, prior, threads, budget)
     out = Path(out)
@@ -213,7 +214,8 @@ def _run(out, sampler, context, progress_dir, plan, threads, progress, client, p
     segments = len(progress_dir.segments)
     notify(f"sampling done; merging {segments} segment{'s' * (segments != 1)} into {FUNCTIONS} and measuring")
     digest, samples, distinct, names = _write_functions(out, progress_dir, plan, prior, context)
-    if samples != config.samples:
+    # A task that keeps only some draws (posterior) can hold fewer, never more.
+    if samples > config.samples or (config.task == "sample" and samples != config.samples):
         (out / FUNCTIONS).unlink()
         raise RunDirectoryError(f"the saved progress in {progress_dir.directory} holds {samples:,} samples, not "
                                 f"{config.samples:,}; pass --force to sample again")
@@ -228,6 +230,7 @@ def _run(out, sampler, context, progress_dir, plan, threads, progress, client, p
         "memory": {**plan.describe(), "peak_rss_bytes": peak_rss()},
         "progress": {"resumed_samples": resumed, "segments": segments, "notices": notices},
         "prior": prior.describe(),
+        **task_description(prior),
     }
     manifest = run_description(config, encoding, sampler.graph, samples, distinct, names, elapsed, extra)
     write_manifest(out, {**manifest, "files": {FUNCTIONS: digest}})
@@ -250,6 +253,11 @@ def _write_functions(out, progress_dir, plan, prior, context):
             measures = compute_measures(keys, context)
             totals["names"] = list(measures)
             yield keys, counts, measures
+        if not totals["names"]:  # nothing kept (a posterior that accepted no draw): an empty table
+            keys = np.zeros((0, prior.n_words), dtype=np.uint64)
+            measures = compute_measures(keys, context)
+            totals["names"] = list(measures)
+            yield keys, np.zeros(0, dtype=np.int64), measures
 
     digest = write_function_batches(out, prior.m, batches())
     return digest, totals["samples"], totals["distinct"], totals["names"]
@@ -264,7 +272,12 @@ def _plot(out, config, encoding, plan, distinct, notify):
                   f"run 'pysimbias plot {out}' on a machine with more memory")
         notify(notice)
         return [notice]
-    table = pq.read_table(out / FUNCTIONS, columns=["count", "klz", "ones"])
+    if not distinct:
+        notice = "plots skipped: no draw was accepted, so the table is empty"
+        notify(notice)
+        return [notice]
+    names = ["count", "klz", "ones"] + (["test_error"] if config.task == "posterior" else [])
+    table = pq.read_table(out / FUNCTIONS, columns=names)
     columns = {name: table.column(name).to_numpy() for name in table.column_names}
     plot_columns(config, encoding, columns.pop("count"), columns, out)
     return []

@@ -27,6 +27,8 @@ __all__ = [
     "reference_function_text",
     "reference_unpack",
     "exact_normal_tail",
+    "reference_consistent_rows",
+    "reference_disagreements",
     "FLOAT32_UNIT_ROUNDOFF",
 ]
 
@@ -184,6 +186,16 @@ def reference_function_text(bits):
 def reference_unpack(words, m):
     """Inverse of :func:`reference_pack`: the m bits of a list of words."""
     return [(int(words[i // 64]) >> (i % 64)) & 1 for i in range(m)]
+
+
+def reference_consistent_rows(functions, target, inputs):
+    """Indices of the functions (lists of bits) that equal ``target`` on every input index of ``inputs``."""
+    return [r for r, bits in enumerate(functions) if all(bits[i] == target[i] for i in inputs)]
+
+
+def reference_disagreements(functions, target, inputs):
+    """For each function (a list of bits), the number of input indices of ``inputs`` where it differs from ``target``."""
+    return [sum(1 for i in inputs if bits[i] != target[i]) for bits in functions]
 
 
 def exact_normal_tail(x):

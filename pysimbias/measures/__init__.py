@@ -3,12 +3,14 @@
 Importing the package registers the core measures (``ones``, ``entropy``,
 ``lz76``, ``klz``, ``lz78``), then the continuity-aware ones (``boundary``,
 ``csr``, ``gc``, ``walsh_degree``), which apply only where the context has a
-neighbour graph or bit-vector inputs; further measures plug in with
+neighbour graph or bit-vector inputs, and ``test_error``, which applies only
+where it has a target and a training set; further measures plug in with
 :func:`register_measure`.
 """
 
 from . import basic  # noqa: F401  (registers the core measures)
 from . import continuity, walsh  # noqa: F401,E402  (register the continuity-aware measures)
+from . import learning  # noqa: F401,E402  (registers test_error)
 from .registry import (
     Measure,
     MeasureContext,

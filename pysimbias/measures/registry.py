@@ -44,6 +44,10 @@ class MeasureContext:
     vertices : ndarray of int64, shape (m,), optional
         For bit-vector encodings, the cube vertex of every input (see
         :attr:`pysimbias.inputs.encodings.Encoding.vertices`); None otherwise.
+    target : pysimbias.learning.targets.Target, optional
+        The target function of a run that learns from a training set.
+    training_set : pysimbias.learning.targets.TrainingSet, optional
+        That run's training set S (the test set is every other input).
     results : mapping of str to ndarray, optional
         Values of the measures named in ``requires``, filled in by
         :func:`compute_measures`.
@@ -54,6 +58,8 @@ class MeasureContext:
     points: np.ndarray | None = None
     graph: object = None
     vertices: np.ndarray | None = None
+    target: object = None
+    training_set: object = None
     results: Mapping[str, np.ndarray] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self):
@@ -67,10 +73,10 @@ class MeasureContext:
             raise InvalidParameterError("vertices", f"need one cube vertex per input (m={self.m})")
 
     @classmethod
-    def for_encoding(cls, encoding, graph=None):
-        """The context of functions on ``encoding``'s inputs, with an optional graph."""
+    def for_encoding(cls, encoding, graph=None, target=None, training_set=None):
+        """The context of functions on ``encoding``'s inputs, with an optional graph, target and training set."""
         return cls(m=encoding.m, n=encoding.n, points=encoding.points, graph=graph,
-                   vertices=encoding.vertices)
+                   vertices=encoding.vertices, target=target, training_set=training_set)
 
 
 def _always(context):

@@ -4,7 +4,9 @@
     One row per distinct function, sorted by count (descending) then text:
     ``function`` (the '0'/'1' text), ``count`` (int64), one column per measure.
 ``DIR/manifest.json``
-    The config, seed, sample and distinct counts, versions, timings, the
+    The config, seed, sample and distinct counts (``samples`` is the number
+    drawn; a task that keeps only some draws adds ``accepted`` and a ``task``
+    entry, see :mod:`pysimbias.learning.posterior`), versions, timings, the
     SHA-256 of ``functions.parquet`` and the SHA-256 of the manifest itself
     (``manifest_sha256``, over its other fields), so an edited manifest is
     caught.  It is written last: a directory without it holds no finished run.
