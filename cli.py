@@ -6,7 +6,7 @@ from datetime import datetime
 import click
 
 import pysimbias
-from pysimbias.config import COMMON, PARAMETERS, PRIORS, SampleConfig, parse_count
+from pysimbias.config import COMMON, PARAMETERS, PRIORS, TASK_PARAMETERS, TASKS, SampleConfig, parse_count
 from pysimbias.errors import InvalidParameterError, RunDirectoryError
 from pysimbias.inputs.encodings import ENCODINGS
 from pysimbias.priors import readers_of
@@ -45,7 +45,12 @@ class _Checked(click.ParamType):
 def _prior_option(spec):
     """The click option of a prior parameter: not given means the prior's default."""
     readers = readers_of(spec.name)
-    text = f"{spec.help} Read by --prior {', '.join(readers)}.  [default: {_shown(spec.default)}]"
+    return _param_option(spec, f"{spec.help} Read by --prior {', '.join(readers)}.")
+
+
+def _param_option(spec, text):
+    """The click option of a prior or task parameter (not given: None, which reads as its default)."""
+    text += "  [required]" if spec.default is None else f"  [default: {_shown(spec.default)}]"
     if spec.cli_type is bool:
         flag = "--" + spec.name.replace("_", "-")
         return click.option(f"{flag}/--no-{flag[2:]}", spec.name, default=None, help=text)
@@ -68,6 +73,24 @@ def _prior_options(command):
     return command
 
 
+def _task_options(task):
+    """Decorator adding the options of a task's parameters."""
+    def decorate(command):
+        for name in reversed(TASKS[task].params):
+            command = _param_option(TASK_PARAMETERS[name], TASK_PARAMETERS[name].help)(command)
+        return command
+    return decorate
+
+
+def _options(*decorators):
+    """One decorator applying ``decorators`` in the order they are listed."""
+    def decorate(command):
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+    return decorate
+
+
 class _LazyBar:
     """A progress bar that appears with the first progress report, so errors found before stay one line."""
 
@@ -86,8 +109,9 @@ class _LazyBar:
             self._bar.__exit__(None, None, None)
 
 
-def _default_out(prior, n, seed):
+def _default_out(prior, n, seed, task="sample"):
     name = prior.partition(":")[0] + ("-" + prior.partition(":")[2] if prior.startswith("learner:") else "")
+    name = name if task == "sample" else f"{task}-{name}"
     return f"runs/{name}-n{n}-seed{seed}-{datetime.now():%Y%m%d-%H%M%S}"
 
 
@@ -115,35 +139,67 @@ def cli():
     """
 
 
+_INPUT_OPTIONS = _options(
+    click.option("--prior", default=COMMON["prior"], show_default=True,
+                 help="; ".join(f"{spec.syntax}: {spec.summary}" for spec in PRIORS.values()) + "."),
+    click.option("--n", type=int, default=COMMON["n"], show_default=True,
+                 help=f"Input bits: the inputs are the 2^n points of {{0,1}}^n (1 to {pysimbias.config.MAX_N})."),
+    click.option("--encoding", default=COMMON["encoding"], show_default=True,
+                 help="Input encoding: " + "; ".join(f"{syntax}: {text}" for _, _, syntax, text in ENCODINGS.values())
+                      + "."),
+    click.option("--graph", default=COMMON["graph"], show_default=True,
+                 help="Neighbour graph of the continuity measures: auto (hypercube for bit vectors, else "
+                      "knn:ceil(log2 m)), hypercube, knn:K or radius:R."),
+    _prior_options,
+)
+_RUN_OPTIONS = _options(
+    click.option("--seed", type=int, default=COMMON["seed"], show_default=True,
+                 help="The run's seed; same config and seed give the same result."),
+    click.option("--threads", type=click.IntRange(min=1), default=None,
+                 help="Threads to use (default: all cores); does not change the result."),
+    click.option("--out", type=click.Path(file_okay=False), default=None,
+                 help="Run directory to write.  [default: runs/PRIOR-nN-seedS-TIMESTAMP]"),
+    click.option("--force", is_flag=True, help="Overwrite a non-empty --out directory."),
+    click.option("--no-plots", is_flag=True, help="Skip drawing the PNG plots."),
+    click.option("--resume", is_flag=True,
+                 help="Continue the interrupted run in --out (or start it there); the flags must be the same."),
+    click.option("--memory", metavar="SIZE", default=None,
+                 help="Memory budget, e.g. 8G, 512M or 50% (of RAM); beyond it sorted tables spill to disk.  "
+                      "[default: 50%]"),
+    click.option("--scheduler", metavar="ADDRESS", default=None,
+                 help="Count the chunks on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of locally."),
+)
+
+
+def _to_directory(task, prior, n, encoding, graph, samples, seed, threads, out, force, no_plots, resume, memory,
+                  scheduler, given):
+    """Check the flags of a ``sample``-like command, run it into its directory; return (manifest, out)."""
+    task_params = {name: given.pop(name) for name in TASKS[task].params if given.get(name) is not None}
+    config = SampleConfig(prior=prior, n=n, encoding=encoding, graph=graph, samples=samples, seed=seed, task=task)
+    params = _prior_params(config.replace(**task_params).validated().prior, given)
+    if resume and out is None:
+        raise click.BadParameter("needs --out, the directory of the run to continue", param_hint="'--resume'")
+    config = config.replace(**params, **task_params).validated()
+    out = out or _default_out(prior, n, seed, task)
+    bar = _LazyBar(config.samples)
+    try:
+        manifest = pysimbias.sample_to_directory(
+            out, config, threads=threads, progress=bar, memory=memory, resume=resume, force=force,
+            scheduler=scheduler, plots=not no_plots, notify=lambda message: click.echo(message, err=True))
+    finally:
+        bar.close()
+    return manifest, out
+
+
+def _wrote(out, no_plots):
+    click.echo(f"wrote {out}/ (functions.parquet, manifest.json{'' if no_plots else ', *.png'})")
+
+
 @cli.command()
-@click.option("--prior", default=COMMON["prior"], show_default=True,
-              help="; ".join(f"{spec.syntax}: {spec.summary}" for spec in PRIORS.values()) + ".")
-@click.option("--n", type=int, default=COMMON["n"], show_default=True,
-              help=f"Input bits: the inputs are the 2^n points of {{0,1}}^n (1 to {pysimbias.config.MAX_N}).")
-@click.option("--encoding", default=COMMON["encoding"], show_default=True,
-              help="Input encoding: " + "; ".join(f"{syntax}: {text}" for _, _, syntax, text in ENCODINGS.values())
-                   + ".")
-@click.option("--graph", default=COMMON["graph"], show_default=True,
-              help="Neighbour graph of the continuity measures: auto (hypercube for bit vectors, else "
-                   "knn:ceil(log2 m)), hypercube, knn:K or radius:R.")
-@_prior_options
+@_INPUT_OPTIONS
 @click.option("--samples", type=_Count(), default="1e6", show_default=True,
               help="Number of random functions to draw (accepts 1e6).")
-@click.option("--seed", type=int, default=COMMON["seed"], show_default=True,
-              help="The run's seed; same config and seed give the same result.")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="Threads to use (default: all cores); does not change the result.")
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Run directory to write.  [default: runs/PRIOR-nN-seedS-TIMESTAMP]")
-@click.option("--force", is_flag=True, help="Overwrite a non-empty --out directory.")
-@click.option("--no-plots", is_flag=True, help="Skip drawing the PNG plots.")
-@click.option("--resume", is_flag=True,
-              help="Continue the interrupted run in --out (or start it there); the flags must be the same.")
-@click.option("--memory", metavar="SIZE", default=None,
-              help="Memory budget, e.g. 8G, 512M or 50% (of RAM); beyond it sorted tables spill to disk.  "
-                   "[default: 50%]")
-@click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="Count the chunks on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of locally.")
+@_RUN_OPTIONS
 def sample(prior, n, encoding, graph, samples, seed, threads, out, force, no_plots, resume, memory, scheduler,
            **given):
     """Sample random functions from a prior, count them exactly, measure and plot them.
@@ -152,24 +208,42 @@ def sample(prior, n, encoding, graph, samples, seed, threads, out, force, no_plo
     and measures), OUT/manifest.json and PNG plots.  Progress is saved in
     OUT/chunks/ as it goes, so a killed run continues with --resume.
     """
-    config = SampleConfig(prior=prior, n=n, encoding=encoding, graph=graph, samples=samples, seed=seed)
-    params = _prior_params(config.validated().prior, given)
-    if resume and out is None:
-        raise click.BadParameter("needs --out, the directory of the run to continue", param_hint="'--resume'")
-    config = config.replace(**params).validated()
-    out = out or _default_out(prior, n, seed)
-    bar = _LazyBar(config.samples)
-    try:
-        manifest = pysimbias.sample_to_directory(
-            out, config, threads=threads, progress=bar, memory=memory, resume=resume, force=force,
-            scheduler=scheduler, plots=not no_plots, notify=lambda message: click.echo(message, err=True))
-    finally:
-        bar.close()
+    manifest, out = _to_directory("sample", prior, n, encoding, graph, samples, seed, threads, out, force, no_plots,
+                                  resume, memory, scheduler, given)
     sampled = manifest["samples"] - manifest.get("progress", {}).get("resumed_samples", 0)
     elapsed = manifest["elapsed_seconds"]
     click.echo(f"{manifest['samples']:,} samples, {manifest['distinct']:,} distinct functions; sampled {sampled:,} "
                f"in {elapsed:.1f} s ({sampled / max(elapsed, 1e-9):,.0f} samples/s)")
-    click.echo(f"wrote {out}/ (functions.parquet, manifest.json{'' if no_plots else ', *.png'})")
+    _wrote(out, no_plots)
+
+
+@cli.command()
+@_INPUT_OPTIONS
+@_task_options("train")
+@click.option("--runs", type=_Count(), default="1e4", show_default=True,
+              help="Number of networks to train, each from its own prior draw (accepts 1e4).")
+@_RUN_OPTIONS
+def train(prior, n, encoding, graph, runs, seed, threads, out, force, no_plots, resume, memory, scheduler, **given):
+    """Train networks of the mlp prior on a training set S; count the functions of those that fit.
+
+    Each run starts from a prior draw, trains on S (--target, --train) with
+    --optimizer until it predicts all of S right (checked after every
+    epoch), trains --epochs-after-fit more epochs, and records its function
+    on all inputs; runs that do not fit within --max-epochs are counted, not
+    kept.  Writes the same run directory as `sample`; its manifest.json also
+    holds the fit rate and the epochs-to-fit distribution ("training").
+    """
+    manifest, out = _to_directory("train", prior, n, encoding, graph, runs, seed, threads, out, force, no_plots,
+                                  resume, memory, scheduler, given)
+    training = manifest["training"]
+    epochs = training["epochs_to_fit"]
+    elapsed = manifest["elapsed_seconds"]
+    click.echo(f"{training['runs']:,} runs, {training['fitted']:,} fitted (fit rate {training['fit_rate']:.4g}); "
+               f"{manifest['distinct']:,} distinct functions; {elapsed:.1f} s")
+    if training["fitted"]:
+        click.echo(f"epochs to fit: mean {epochs['mean']:.2f}, median {epochs['q50']}, 90% {epochs['q90']}, "
+                   f"max {epochs['max']}")
+    _wrote(out, no_plots)
 
 
 @cli.command()

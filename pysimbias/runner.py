@@ -140,7 +140,7 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
 def _warm_up(prior, context):
     """Compile (or load) the kernels now, so their memory counts in the baseline."""
     compile_kernels(prior.n_words)
-    keys, _ = count_chunk(prior, 0, 0, 1)
+    keys = count_chunk(prior, 0, 0, 1)[0]
     compute_measures(keys, context)
 
 
@@ -213,10 +213,12 @@ def _run(out, sampler, context, progress_dir, plan, threads, progress, client, p
     segments = len(progress_dir.segments)
     notify(f"sampling done; merging {segments} segment{'s' * (segments != 1)} into {FUNCTIONS} and measuring")
     digest, samples, distinct, names = _write_functions(out, progress_dir, plan, prior, context)
-    if samples != config.samples:
+    tally = progress_dir.tally()
+    kept = config.samples if tally is None else config.samples - int(tally[0])
+    if samples != kept or (tally is not None and int(tally.sum()) != config.samples):
         (out / FUNCTIONS).unlink()
         raise RunDirectoryError(f"the saved progress in {progress_dir.directory} holds {samples:,} samples, not "
-                                f"{config.samples:,}; pass --force to sample again")
+                                f"{kept:,}; pass --force to sample again")
     notices = list(progress_dir.notices)
     if plots:
         notices += _plot(out, config, encoding, plan, distinct, notify)
@@ -228,6 +230,7 @@ def _run(out, sampler, context, progress_dir, plan, threads, progress, client, p
         "memory": {**plan.describe(), "peak_rss_bytes": peak_rss()},
         "progress": {"resumed_samples": resumed, "segments": segments, "notices": notices},
         "prior": prior.describe(),
+        **({} if tally is None else prior.summarize(tally)),
     }
     manifest = run_description(config, encoding, sampler.graph, samples, distinct, names, elapsed, extra)
     write_manifest(out, {**manifest, "files": {FUNCTIONS: digest}})
