@@ -69,6 +69,17 @@ class TrainingPrior:
     encoding : Encoding
     prior : NetworkPrior
         The ``mlp`` prior whose draws start the runs.
+
+    Attributes
+    ----------
+    target : Target
+    training_set : TrainingSet
+    inputs : ndarray of float64, shape (m, d)
+        The encoded inputs.
+    rows, labels : ndarray
+        The inputs of S (int64) and their 0/1 labels (float64).
+    sizes : ndarray of int64
+        The network's layer sizes.
     """
 
     def __init__(self, config, encoding, prior):
@@ -81,10 +92,10 @@ class TrainingPrior:
         self._network = prior
         self.target = make_target(config.target, encoding, config.n)
         self.training_set = make_training_set(config.train, encoding.m, config.train_seed)
-        self._inputs = np.ascontiguousarray(encoding.points, dtype=np.float64)
-        self._rows = np.ascontiguousarray(self.training_set.indices, dtype=np.int64)
-        self._labels = self.target.bits[self._rows].astype(np.float64)
-        self._sizes = layer_sizes(encoding.dim, config.widths)
+        self.inputs = np.ascontiguousarray(encoding.points, dtype=np.float64)
+        self.rows = np.ascontiguousarray(self.training_set.indices, dtype=np.int64)
+        self.labels = self.target.bits[self.rows].astype(np.float64)
+        self.sizes = layer_sizes(encoding.dim, config.widths)
         hyper = dict(lr=config.lr, momentum=config.momentum, beta1=ADAM_BETAS[0], beta2=ADAM_BETAS[1],
                      eps=ADAM_EPS)
         self._hyper = np.array([hyper[name] for name in HYPER], dtype=np.float64)
@@ -105,7 +116,7 @@ class TrainingPrior:
             Epochs to fit, 0 for runs that did not fit.
         """
         c = self.config
-        return train_keys(key[0], key[1], 0, int(count), self._inputs, self._rows, self._labels, self._sizes,
+        return train_keys(key[0], key[1], 0, int(count), self.inputs, self.rows, self.labels, self.sizes,
                           bool(c.bias), ACTIVATIONS[c.activation], LAWS[c.law], float(c.sigma_w), float(c.sigma_b),
                           LOSSES[c.loss], OPTIMIZERS[c.optimizer], self._hyper, int(c.batch_size),
                           int(c.max_epochs), int(c.epochs_after_fit))
@@ -121,10 +132,10 @@ class TrainingPrior:
 
     def working_bytes(self, threads):
         """Memory of the runs in flight: parameters, gradient and optimizer state, activations, per thread."""
-        n_par = param_count(self._sizes, bool(self.config.bias))
-        width = int(self._sizes[1:].max())
+        n_par = param_count(self.sizes, bool(self.config.bias))
+        width = int(self.sizes[1:].max())
         rows = max(int(self.config.batch_size), 64)
-        per_thread = 8 * (5 * n_par + rows * (2 * len(self._sizes) * width + self._sizes[0]) + 2 * self.m)
+        per_thread = 8 * (5 * n_par + rows * (2 * len(self.sizes) * width + self.sizes[0]) + 2 * self.m)
         return int(threads) * per_thread + self._network.working_bytes(1)
 
     def summarize(self, tally):
