@@ -136,7 +136,7 @@ class TrainingPrior:
         width = int(self.sizes[1:].max())
         rows = max(int(self.config.batch_size), 64)
         per_thread = 8 * (5 * n_par + rows * (2 * len(self.sizes) * width + self.sizes[0]) + 2 * self.m)
-        return int(threads) * per_thread + self._network.working_bytes(1)
+        return int(threads) * per_thread
 
     def summarize(self, tally):
         """The manifest's ``training`` entry for a run's summed tally.
@@ -159,8 +159,8 @@ class TrainingPrior:
             cumulative = np.cumsum(fitted[:last])
             quantile = {f"q{int(q * 100)}": int(epochs[np.searchsorted(cumulative, q * kept)])
                         for q in (0.1, 0.5, 0.9, 0.99)}
-            distribution.update(mean=float((epochs * fitted[:last]).sum() / kept), min=int(epochs[fitted[:last] > 0][0]),
-                                max=last, **quantile)
+            distribution.update(mean=float((epochs * fitted[:last]).sum() / kept),
+                                min=int(epochs[fitted[:last] > 0][0]), max=last, **quantile)
         entry["epochs_to_fit"] = distribution
         return {"training": entry}
 
