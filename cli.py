@@ -45,7 +45,12 @@ class _Checked(click.ParamType):
 def _prior_option(spec):
     """The click option of a prior parameter: not given means the prior's default."""
     readers = readers_of(spec.name)
-    text = f"{spec.help} Read by --prior {', '.join(readers)}.  [default: {_shown(spec.default)}]"
+    return _param_option(spec, f"{spec.help} Read by --prior {', '.join(readers)}.")
+
+
+def _param_option(spec, text):
+    """The click option of a prior or task parameter (not given: None, which reads as its default)."""
+    text += "  [required]" if spec.default is None else f"  [default: {_shown(spec.default)}]"
     if spec.cli_type is bool:
         flag = "--" + spec.name.replace("_", "-")
         return click.option(f"{flag}/--no-{flag[2:]}", spec.name, default=None, help=text)
@@ -68,6 +73,24 @@ def _prior_options(command):
     return command
 
 
+def _task_options(task):
+    """Decorator adding the options of a task's parameters."""
+    def decorate(command):
+        for name in reversed(TASKS[task].params):
+            command = _param_option(TASK_PARAMETERS[name], TASK_PARAMETERS[name].help)(command)
+        return command
+    return decorate
+
+
+def _options(*decorators):
+    """One decorator applying ``decorators`` in the order they are listed."""
+    def decorate(command):
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+    return decorate
+
+
 class _LazyBar:
     """A progress bar that appears with the first progress report, so errors found before stay one line."""
 
@@ -88,8 +111,8 @@ class _LazyBar:
 
 def _default_out(prior, n, seed, task="sample"):
     name = prior.partition(":")[0] + ("-" + prior.partition(":")[2] if prior.startswith("learner:") else "")
-    kind = "" if task == "sample" else f"{task}-"
-    return f"runs/{kind}{name}-n{n}-seed{seed}-{datetime.now():%Y%m%d-%H%M%S}"
+    name = name if task == "sample" else f"{task}-{name}"
+    return f"runs/{name}-n{n}-seed{seed}-{datetime.now():%Y%m%d-%H%M%S}"
 
 
 def _prior_params(prior, given):
@@ -116,7 +139,7 @@ def cli():
     """
 
 
-_SAMPLING_OPTIONS = [
+_INPUT_OPTIONS = _options(
     click.option("--prior", default=COMMON["prior"], show_default=True,
                  help="; ".join(f"{spec.syntax}: {spec.summary}" for spec in PRIORS.values()) + "."),
     click.option("--n", type=int, default=COMMON["n"], show_default=True,
@@ -128,8 +151,8 @@ _SAMPLING_OPTIONS = [
                  help="Neighbour graph of the continuity measures: auto (hypercube for bit vectors, else "
                       "knn:ceil(log2 m)), hypercube, knn:K or radius:R."),
     _prior_options,
-    click.option("--samples", type=_Count(), default="1e6", show_default=True,
-                 help="Number of random functions to draw (accepts 1e6)."),
+)
+_RUN_OPTIONS = _options(
     click.option("--seed", type=int, default=COMMON["seed"], show_default=True,
                  help="The run's seed; same config and seed give the same result."),
     click.option("--threads", type=click.IntRange(min=1), default=None,
@@ -145,42 +168,18 @@ _SAMPLING_OPTIONS = [
                       "[default: 50%]"),
     click.option("--scheduler", metavar="ADDRESS", default=None,
                  help="Count the chunks on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of locally."),
-]
+)
 
 
-def _sampling_options(command):
-    """Give a command every option of ``sample`` (the prior, encoding, run and backend flags)."""
-    for option in reversed(_SAMPLING_OPTIONS):
-        command = option(command)
-    return command
-
-
-def _task_options(task):
-    """The options of a task's parameters (``--target``, ``--train``, ...): not given means the default.
-
-    Parameters without a default are required; the config's check says so in one line when one is missing.
-    """
-    def decorate(command):
-        for name in reversed(TASKS[task].params):
-            spec = TASK_PARAMETERS[name]
-            kind = _Checked(spec) if isinstance(spec.cli_type, str) else spec.cli_type
-            shown = "  [required]" if spec.default is None else f"  [default: {_shown(spec.default)}]"
-            command = click.option(_flag(name), name, type=kind, default=None, help=spec.help + shown)(command)
-        return command
-    return decorate
-
-
-def _sample_into_directory(task, prior, n, encoding, graph, samples, seed, threads, out, force, no_plots, resume,
-                           memory, scheduler, given):
-    """Run ``sample``'s work for ``task``; return the manifest and the run directory."""
-    task_values = {name: given.pop(name, None) for name in TASKS[task].params}
-    task_params = {name: value for name, value in task_values.items() if value is not None}
-    config = SampleConfig(prior=prior, n=n, encoding=encoding, graph=graph, samples=samples, seed=seed, task=task,
-                          **task_params)
-    params = _prior_params(config.validated().prior, given)
+def _to_directory(task, prior, n, encoding, graph, samples, seed, threads, out, force, no_plots, resume, memory,
+                  scheduler, given):
+    """Check the flags of a ``sample``-like command, run it into its directory; return (manifest, out)."""
+    task_params = {name: given.pop(name) for name in TASKS[task].params if given.get(name) is not None}
+    config = SampleConfig(prior=prior, n=n, encoding=encoding, graph=graph, samples=samples, seed=seed, task=task)
+    params = _prior_params(config.replace(**task_params).validated().prior, given)
     if resume and out is None:
         raise click.BadParameter("needs --out, the directory of the run to continue", param_hint="'--resume'")
-    config = config.replace(**params).validated()
+    config = config.replace(**params, **task_params).validated()
     out = out or _default_out(prior, n, seed, task)
     bar = _LazyBar(config.samples)
     try:
@@ -192,32 +191,45 @@ def _sample_into_directory(task, prior, n, encoding, graph, samples, seed, threa
     return manifest, out
 
 
+def _wrote(out, no_plots):
+    click.echo(f"wrote {out}/ (functions.parquet, manifest.json{'' if no_plots else ', *.png'})")
+
+
 def _report(manifest, out, no_plots, kept=""):
+    """Print what a sampling run drew, how fast, and what it wrote."""
     sampled = manifest["samples"] - manifest.get("progress", {}).get("resumed_samples", 0)
     elapsed = manifest["elapsed_seconds"]
     click.echo(f"{manifest['samples']:,} samples{kept}, {manifest['distinct']:,} distinct functions; sampled "
                f"{sampled:,} in {elapsed:.1f} s ({sampled / max(elapsed, 1e-9):,.0f} samples/s)")
-    click.echo(f"wrote {out}/ (functions.parquet, manifest.json{'' if no_plots else ', *.png'})")
+    _wrote(out, no_plots)
 
 
 @cli.command()
-@_sampling_options
-def sample(no_plots, **options):
+@_INPUT_OPTIONS
+@click.option("--samples", type=_Count(), default="1e6", show_default=True,
+              help="Number of random functions to draw (accepts 1e6).")
+@_RUN_OPTIONS
+def sample(prior, n, encoding, graph, samples, seed, threads, out, force, no_plots, resume, memory, scheduler,
+           **given):
     """Sample random functions from a prior, count them exactly, measure and plot them.
 
     Writes OUT/functions.parquet (one row per distinct function with its count
     and measures), OUT/manifest.json and PNG plots.  Progress is saved in
     OUT/chunks/ as it goes, so a killed run continues with --resume.
     """
-    given = {name: options.pop(name) for name in list(options) if name in PARAMETERS}
-    manifest, out = _sample_into_directory("sample", no_plots=no_plots, given=given, **options)
+    manifest, out = _to_directory("sample", prior, n, encoding, graph, samples, seed, threads, out, force, no_plots,
+                                  resume, memory, scheduler, given)
     _report(manifest, out, no_plots)
 
 
 @cli.command()
-@_sampling_options
+@_INPUT_OPTIONS
 @_task_options("posterior")
-def posterior(no_plots, **options):
+@click.option("--samples", type=_Count(), default="1e6", show_default=True,
+              help="Number of functions to draw from the prior (accepts 1e6).")
+@_RUN_OPTIONS
+def posterior(prior, n, encoding, graph, samples, seed, threads, out, force, no_plots, resume, memory, scheduler,
+              **given):
     """Sample the posterior P(f|S) of a prior exactly: its draws that agree with --target on the training set.
 
     Draws --samples functions from the prior exactly as `sample` does (same
@@ -228,10 +240,39 @@ def posterior(no_plots, **options):
     number accepted.  `pysimbias show OUT` prints P(U), the test error and
     the PAC-Bayes bound beside the counting measure's.
     """
-    given = {name: options.pop(name) for name in list(options) if name in PARAMETERS or name in TASK_PARAMETERS}
-    manifest, out = _sample_into_directory("posterior", no_plots=no_plots, given=given, **options)
+    manifest, out = _to_directory("posterior", prior, n, encoding, graph, samples, seed, threads, out, force,
+                                  no_plots, resume, memory, scheduler, given)
     p_u = manifest["accepted"] / manifest["samples"]
     _report(manifest, out, no_plots, kept=f" drawn, {manifest['accepted']:,} accepted (P(U) = {p_u:.4g})")
+
+
+@cli.command()
+@_INPUT_OPTIONS
+@_task_options("train")
+@click.option("--runs", type=_Count(), default="1e4", show_default=True,
+              help="Number of networks to train, each from its own prior draw (accepts 1e4).")
+@_RUN_OPTIONS
+def train(prior, n, encoding, graph, runs, seed, threads, out, force, no_plots, resume, memory, scheduler, **given):
+    """Train networks of the mlp prior on a training set S; count the functions of those that fit.
+
+    Each run starts from a prior draw, trains on S (--target, --train) with
+    --optimizer until it predicts all of S right (checked after every
+    epoch), trains --epochs-after-fit more epochs, and records its function
+    on all inputs; runs that do not fit within --max-epochs are counted, not
+    kept.  Writes the same run directory as `sample`; its manifest.json also
+    holds the fit rate and the epochs-to-fit distribution ("training").
+    """
+    manifest, out = _to_directory("train", prior, n, encoding, graph, runs, seed, threads, out, force, no_plots,
+                                  resume, memory, scheduler, given)
+    training = manifest["training"]
+    epochs = training["epochs_to_fit"]
+    elapsed = manifest["elapsed_seconds"]
+    click.echo(f"{training['runs']:,} runs, {training['fitted']:,} fitted (fit rate {training['fit_rate']:.4g}); "
+               f"{manifest['distinct']:,} distinct functions; {elapsed:.1f} s")
+    if training["fitted"]:
+        click.echo(f"epochs to fit: mean {epochs['mean']:.2f}, median {epochs['q50']}, 90% {epochs['q90']}, "
+                   f"max {epochs['max']}")
+    _wrote(out, no_plots)
 
 
 @cli.command()
@@ -255,7 +296,8 @@ def show(run_dir, top, delta):
 
     For a posterior run also P(U) with a 95% interval, the posterior's test
     error (mean with a 95% interval, quantiles, distribution) and the
-    PAC-Bayes bound, each beside the counting measure's value.
+    PAC-Bayes bound, each beside the counting measure's value.  For a train
+    run also the fit rate and the epochs to fit.
     """
     from pysimbias.summary import summary_lines
 

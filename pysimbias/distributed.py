@@ -148,16 +148,22 @@ def count_part(config_json, chunks, parts):
 
     Returns
     -------
-    tuple of (keys, counts)
-        Part p holds the functions whose hash is p modulo ``parts``.
+    tuple
+        ``parts`` pairs (keys, counts), part p holding the functions whose
+        hash is p modulo ``parts``, then the group's summed tally (None for
+        priors without one, see :func:`pysimbias.engine.draw_chunk`).
     """
     prior, seed = _prior(config_json)
     counter = KeyCounter(prior.n_words)
+    tally = None
     for k, count in chunks:
-        counter.add(prior.sample_chunk(chunk_key(seed, k), count))
+        keys, chunk_tally = engine.draw_chunk(prior, chunk_key(seed, k), count)
+        counter.add(keys)
+        if chunk_tally is not None:
+            tally = chunk_tally if tally is None else tally + chunk_tally
     keys, counts = counter.items()
     slot = hash_keys(keys) % np.uint64(parts)
-    return tuple((keys[slot == p], counts[slot == p]) for p in range(parts))
+    return (*((keys[slot == p], counts[slot == p]) for p in range(parts)), tally)
 
 
 def merge_parts(n_words, *parts):
@@ -168,6 +174,10 @@ def merge_parts(n_words, *parts):
     return counter.sorted_items()
 
 
+def _sum_tallies(tallies):
+    """The sum of the groups' tallies (None when the prior keeps none)."""
+    tallies = [t for t in tallies if t is not None]
+    return np.sum(tallies, axis=0) if tallies else None
 
 
 def record_on_cluster(client, config, chunks, progress, plan, on_chunk=None):
@@ -204,7 +214,8 @@ def record_on_cluster(client, config, chunks, progress, plan, on_chunk=None):
         for p in range(parts):
             pieces = [client.submit(operator.getitem, future, p) for future in counted]
             merged.append(client.submit(merge_parts, progress.n_words, *pieces))
-        return items, merged
+        tallies = [client.submit(operator.getitem, future, parts) for future in counted]
+        return items, merged, tallies
 
     while True:
         while len(in_flight) < WAVES_IN_FLIGHT:
@@ -214,15 +225,17 @@ def record_on_cluster(client, config, chunks, progress, plan, on_chunk=None):
             in_flight.append(submit(items))
         if not in_flight:
             break
-        items, merged = in_flight.popleft()
+        items, merged, tallies = in_flight.popleft()
         try:
             tables = client.gather(merged)
+            tally = _sum_tallies(client.gather(tallies))
         except Exception as exc:  # a task's own error, or a lost worker, re-raised by distributed
             raise RunDirectoryError(
                 f"a task failed on the cluster ({exc.__class__.__name__}: {exc}); the finished waves are saved: "
                 f"run the same command again with --resume"
             ) from None
-        progress.write_segment(merge_streams([[table] for table in tables], text_order), [k for k, _ in items])
+        progress.write_segment(merge_streams([[table] for table in tables], text_order), [k for k, _ in items],
+                               tally)
         waves += 1
         if on_chunk is not None:
             on_chunk(sum(count for _, count in items))

@@ -31,6 +31,7 @@ __all__ = [
     "pending_chunks",
     "check_samples",
     "check_threads",
+    "draw_chunk",
     "count_chunk",
     "count_functions",
     "record_chunks",
@@ -101,6 +102,18 @@ def thread_limit(threads):
         numba.set_num_threads(previous)
 
 
+def draw_chunk(prior, key, count):
+    """The functions a prior keeps of the first ``count`` draws of chunk ``key``, and the chunk's tally.
+
+    The tally is None for priors without ``sample_tallied`` (see
+    :mod:`pysimbias.learning.tasks`).
+    """
+    tallied = getattr(prior, "sample_tallied", None)
+    if tallied is None:
+        return prior.sample_chunk(key, count), None
+    return tallied(key, count)
+
+
 def count_chunk(prior, seed, k, count):
     """Sample chunk ``k`` (``count`` samples) and count it.
 
@@ -109,13 +122,16 @@ def count_chunk(prior, seed, k, count):
     keys : ndarray of uint64, shape (D, W)
         The chunk's distinct functions, in text order.
     counts : ndarray of int64, shape (D,)
+    tally : ndarray of int64, or None
+        See :func:`draw_chunk`.
     """
+    keys, tally = draw_chunk(prior, chunk_key(seed, k), count)
     counter = KeyCounter(prior.n_words, capacity=2 * count)
-    counter.add(prior.sample_chunk(chunk_key(seed, k), count))
-    return counter.sorted_items()
+    counter.add(keys)
+    return (*counter.sorted_items(), tally)
 
 
-def count_functions(prior, samples, seed, progress=None, max_rows=None):
+def count_functions(prior, samples, seed, progress=None, max_rows=None, tally=None):
     """Sample ``samples`` functions from ``prior`` and count them exactly, in memory.
 
     Parameters
@@ -127,6 +143,8 @@ def count_functions(prior, samples, seed, progress=None, max_rows=None):
     max_rows : int, optional
         Most distinct functions to hold; a chunk that could take the table
         beyond it raises InvalidParameterError (parameter ``memory``).
+    tally : ndarray of int64, optional
+        For priors that tally their draws: every chunk's tally is added to it.
 
     Returns
     -------
@@ -143,7 +161,10 @@ def count_functions(prior, samples, seed, progress=None, max_rows=None):
                 f"'pysimbias sample' command), which spills to disk, or give a larger budget",
             )
         # Sampling and counting each use every thread, one after the other.
-        counter.add(prior.sample_chunk(chunk_key(seed, k), count))
+        keys, chunk_tally = draw_chunk(prior, chunk_key(seed, k), count)
+        counter.add(keys)
+        if chunk_tally is not None:
+            tally += chunk_tally
         done += count
         if progress is not None:
             progress(count)
@@ -171,15 +192,18 @@ class _Accumulator:
         self.counter = KeyCounter(self._n_words, expected_total=self._expected_total,
                                   max_distinct=self._plan.table_rows)
         self.chunks = []
+        self.tally = None
         self.snapshot = None
         self.unsaved = 0
 
-    def add(self, k, keys, counts, stored_bytes):
-        """Count chunk ``k``'s partial histogram, whose chunk file has ``stored_bytes``."""
+    def add(self, k, keys, counts, stored_bytes, tally=None):
+        """Count chunk ``k``'s partial histogram (and tally), whose chunk file has ``stored_bytes``."""
         if self.counter.distinct + keys.shape[0] > self._plan.table_rows:
             self.save()
             self._fresh()
         self.counter.add(keys, counts)
+        if tally is not None:
+            self.tally = tally.copy() if self.tally is None else self.tally + tally
         self.chunks.append(int(k))
         self.unsaved += stored_bytes
         if self.unsaved >= max(SNAPSHOT_MIN_BYTES, self.counter.distinct * self._row_bytes):
@@ -189,7 +213,8 @@ class _Accumulator:
         """Write the table as a segment covering its chunks (nothing if no chunk is unsaved)."""
         if not self.unsaved:
             return
-        seq = self._progress.write_segment(self.counter.sorted_blocks(self._plan.block_rows), self.chunks)
+        seq = self._progress.write_segment(self.counter.sorted_blocks(self._plan.block_rows), self.chunks,
+                                           self.tally)
         if self.snapshot is not None:
             self._progress.drop_segment(self.snapshot)
         self._progress.drop_chunks(self.chunks)
@@ -221,10 +246,10 @@ def record_chunks(prior, seed, chunks, progress, plan, on_chunk=None, expected_t
     table = _Accumulator(progress, prior.n_words, plan, expected_total)
     for k in sorted(progress.journal):
         keys, counts = progress.read_chunk(k)
-        table.add(k, keys, counts, progress.journal[k].stat().st_size)
+        table.add(k, keys, counts, progress.journal[k].stat().st_size, progress.chunk_tallies.get(k))
     for k, count in chunks:
-        keys, counts = count_chunk(prior, seed, k, count)
-        table.add(k, keys, counts, progress.write_chunk(k, keys, counts))
+        keys, counts, tally = count_chunk(prior, seed, k, count)
+        table.add(k, keys, counts, progress.write_chunk(k, keys, counts, tally), tally)
         if on_chunk is not None:
             on_chunk(count)
     table.save()

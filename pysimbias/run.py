@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 
 import numba
+import numpy as np
 
 from ._version import __version__
 from .config import SampleConfig
@@ -24,8 +25,9 @@ from .learning.posterior import learning_inputs
 from .store.rundir import (FUNCTIONS, function_batch_rows, prepare_directory, read_histogram, write_functions,
                            write_manifest)
 
-__all__ = ["Run", "Sampler", "sample", "posterior", "prepare", "load_run", "validated_config", "check_callback",
-           "check_sampler", "plan_run", "run_description", "task_description", "measure_context", "package_versions"]
+__all__ = ["Run", "Sampler", "sample", "posterior", "train", "prepare", "load_run", "validated_config",
+           "check_callback", "check_sampler", "plan_run", "run_description", "task_description", "measure_context",
+           "package_versions"]
 
 _VERSIONED = ("numpy", "numba", "pyarrow", "matplotlib", "scikit-learn", "lempel-ziv-complexity", "click",
               "distributed")
@@ -260,6 +262,25 @@ def posterior(config=None, *, threads=None, progress=None, memory=None, **params
     return sample(config, threads=threads, progress=progress, memory=memory, **{**params, "task": "posterior"})
 
 
+def train(config=None, *, threads=None, progress=None, memory=None, **params):
+    """Train networks of the ``mlp`` prior on a training set and count the functions of those that fit.
+
+    :func:`sample` with ``task="train"``: ``samples`` is the number of runs,
+    and ``target``, ``train``, ``train_seed``, ``optimizer``, ``lr``,
+    ``momentum``, ``batch_size``, ``loss``, ``max_epochs`` and
+    ``epochs_after_fit`` are the task's parameters (see
+    :mod:`pysimbias.learning.training`).  The run's manifest holds the fit
+    rate and the epochs-to-fit distribution under ``training``.
+
+    Examples
+    --------
+    >>> run = train(target="0011" * 32, train=32, samples=100, seed=1)   # doctest: +SKIP
+    >>> run.manifest["training"]["fit_rate"]                            # doctest: +SKIP
+    1.0
+    """
+    return sample(config, threads=threads, progress=progress, memory=memory, **{"task": "train", **params})
+
+
 @dataclass
 class Sampler:
     """A checked run, ready to sample: its config with the encoding, graph and prior built.
@@ -282,13 +303,17 @@ class Sampler:
         plan = plan_run(config, self.encoding, prior, threads, budget)
         started = datetime.now(timezone.utc)
         clock = time.perf_counter()
+        tallied = hasattr(prior, "sample_tallied")
+        tally = np.zeros(prior.tally_length, dtype=np.int64) if tallied else None
         with thread_limit(threads):
-            histogram = count_functions(prior, config.samples, config.seed, progress, max_rows=plan.table_rows)
+            histogram = count_functions(prior, config.samples, config.seed, progress, max_rows=plan.table_rows,
+                                        tally=tally)
         elapsed = time.perf_counter() - clock
         extra = {"versions": package_versions(), "threads": threads,
                  "started": started.isoformat(timespec="seconds"),
                  "memory": {"budget_bytes": budget, "peak_rss_bytes": peak_rss()},
-                 "prior": prior.describe(), **task_description(prior)}
+                 "prior": prior.describe(), **task_description(prior),
+                 **(prior.summarize(tally) if tallied else {})}
         return Run(config, histogram, elapsed, extra, _encoding=self.encoding, _graph=self.graph)
 
 
@@ -328,5 +353,6 @@ def load_run(path):
     if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)):
         raise RunDirectoryError(f"{path}/manifest.json has an invalid elapsed_seconds entry")
     measures = {name: table.column(name).to_numpy() for name in table.column_names[2:]}
-    extra = {k: v for k, v in manifest.items() if k in ("versions", "threads", "started", "memory", "prior", "task")}
+    extra = {k: v for k, v in manifest.items() if k in ("versions", "threads", "started", "memory", "prior", "task",
+                                                         "training")}
     return Run(config, histogram, float(elapsed), extra, measures)

@@ -141,7 +141,7 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
 def _warm_up(prior, context):
     """Compile (or load) the kernels now, so their memory counts in the baseline."""
     compile_kernels(prior.n_words)
-    keys, _ = count_chunk(prior, 0, 0, 1)
+    keys = count_chunk(prior, 0, 0, 1)[0]
     compute_measures(keys, context)
 
 
@@ -214,11 +214,17 @@ def _run(out, sampler, context, progress_dir, plan, threads, progress, client, p
     segments = len(progress_dir.segments)
     notify(f"sampling done; merging {segments} segment{'s' * (segments != 1)} into {FUNCTIONS} and measuring")
     digest, samples, distinct, names = _write_functions(out, progress_dir, plan, prior, context)
-    # A task that keeps only some draws (posterior) can hold fewer, never more.
-    if samples > config.samples or (config.task == "sample" and samples != config.samples):
+    tally = progress_dir.tally()
+    kept = config.samples if tally is None else config.samples - int(tally[0])
+    if tally is not None:
+        wrong = samples != kept or int(tally.sum()) != config.samples
+    else:
+        # A task that keeps only some draws and keeps no tally (posterior) holds fewer, never more.
+        wrong = samples > kept or (config.task == "sample" and samples != kept)
+    if wrong:
         (out / FUNCTIONS).unlink()
         raise RunDirectoryError(f"the saved progress in {progress_dir.directory} holds {samples:,} samples, not "
-                                f"{config.samples:,}; pass --force to sample again")
+                                f"{kept:,}; pass --force to sample again")
     notices = list(progress_dir.notices)
     if plots:
         notices += _plot(out, config, encoding, plan, distinct, notify)
@@ -231,6 +237,7 @@ def _run(out, sampler, context, progress_dir, plan, threads, progress, client, p
         "progress": {"resumed_samples": resumed, "segments": segments, "notices": notices},
         "prior": prior.describe(),
         **task_description(prior),
+        **({} if tally is None else prior.summarize(tally)),
     }
     manifest = run_description(config, encoding, sampler.graph, samples, distinct, names, elapsed, extra)
     write_manifest(out, {**manifest, "files": {FUNCTIONS: digest}})

@@ -222,6 +222,14 @@ def summary_lines(run, top=10, delta=0.05):
             f"mean K_LZ:         {np.average(measures['klz'], weights=hist.counts):.3f}",
             f"mean entropy:      {np.average(measures['entropy'], weights=hist.counts):.4f} bits",
         ]
+    training = run.manifest.get("training")
+    if training:
+        lines.append(f"trained runs:      {training['runs']:,}, {training['fitted']:,} fitted "
+                     f"(fit rate {training['fit_rate']:.4g})")
+        epochs = training["epochs_to_fit"]
+        if training["fitted"]:
+            lines.append(f"epochs to fit:     mean {epochs['mean']:.2f}, median {epochs['q50']}, "
+                         f"90% {epochs['q90']}, max {epochs['max']}")
     if run.elapsed:
         lines.append(f"sampling time:     {run.elapsed:.2f} s ({run.drawn / run.elapsed:,.0f} samples/s)")
     if not hist.distinct:

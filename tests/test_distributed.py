@@ -89,3 +89,17 @@ def test_worker_count_does_not_change_the_table(tmp_path):
     assert manifest["backend"]["workers"] == 3
     assert (tmp_path / "cluster" / "functions.parquet").read_bytes() == \
         (tmp_path / "memory" / "functions.parquet").read_bytes()
+
+
+def test_train_task_on_the_cluster_equals_local_with_the_same_tally(tmp_path, cluster, monkeypatch):
+    """Trained runs counted on the workers: the same table, and the chunks' tallies come back summed."""
+    monkeypatch.setattr(engine, "CHUNK_SIZE", 50)
+    params = dict(CONFIG, samples=400, task="train", target="0011" * 8, train=16, lr=0.5, max_epochs=4)
+    local = pysimbias.sample_to_directory(tmp_path / "local", plots=False, **params)
+    remote = pysimbias.sample_to_directory(tmp_path / "cluster", plots=False, scheduler=cluster.scheduler_address,
+                                           **params)
+    assert (tmp_path / "local" / "functions.parquet").read_bytes() == \
+        (tmp_path / "cluster" / "functions.parquet").read_bytes()
+    assert remote["backend"]["name"] == "dask"
+    assert remote["training"] == local["training"]
+    assert 0 < local["training"]["fitted"] < 400

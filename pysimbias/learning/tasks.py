@@ -7,6 +7,13 @@ a training set), so the engine, the progress files, the merge and the Dask
 backend work unchanged; a run then *draws* ``config.samples`` and *keeps*
 the functions its histogram holds.
 
+A task prior may also count what happened to its draws: then it has
+``sample_tallied(key, count)``, returning the chunk's kept functions and its
+*tally*, an int64 array of ``tally_length`` outcome counts that adds up over
+chunks (entry 0: draws it discarded), and ``summarize(tally)``, the manifest
+entries of a run's summed tally.  The engine stores every chunk's tally with its progress,
+so the sum survives resumes and comes back from Dask workers.
+
 Each task module calls :func:`register_task` once with the
 :class:`~pysimbias.priors.registry.Param` objects it reads; the config, the
 command line and the manifest read them from here.

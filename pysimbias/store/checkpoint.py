@@ -5,10 +5,12 @@
     anything else is refused.
 ``chunk-0000000012.bin``
     The partial histogram of chunk 12 (a :mod:`pysimbias.store.spill` table file in
-    text order), written as soon as the chunk is counted.
+    text order), written as soon as the chunk is counted; for priors that
+    tally their draws (:mod:`pysimbias.learning.tasks`), its header holds
+    the chunk's tally.
 ``segment-000003.bin``
     The merged histogram of a set of chunks (listed in its header as
-    ``[start, stop)`` ranges).  Segments replace the chunk files they cover
+    ``[start, stop)`` ranges, with the sum of their tallies).  Segments replace the chunk files they cover
     and are the sorted spills that the final merge reads.
 ``merge/``
     Scratch files of the final merge.
@@ -123,6 +125,11 @@ def _ids(ranges, n_chunks):
     return np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in pairs]) if pairs else None
 
 
+def _tally(value):
+    """A header's tally as an int64 array (None if it has none)."""
+    return None if value is None else np.asarray(value, dtype=np.int64)
+
+
 def _differences(stored, identity):
     config_a, config_b = stored.get("config"), identity["config"]
     if isinstance(config_a, dict):
@@ -153,6 +160,8 @@ class Progress:
         Segment files by sequence number.
     notices : list of str
         What resuming found and repaired (damaged files, by name).
+    chunk_tallies, segment_tallies : dict of int to ndarray
+        The tallies of the chunk files and segments that have one.
     """
 
     def __init__(self, out, identity, n_chunks):
@@ -164,6 +173,8 @@ class Progress:
         self.done = np.zeros(int(n_chunks), dtype=np.bool_)
         self.journal = {}
         self.segments = {}
+        self.chunk_tallies = {}
+        self.segment_tallies = {}
         self.notices = []
         self._lock = None
 
@@ -252,56 +263,80 @@ class Progress:
             if ids is None or (chunk and not np.array_equal(ids, [int(chunk.group(1))])):
                 self._drop(path, "lists chunks this run does not have", redo)
                 continue
+            tally = _tally(header.get("tally"))
             if chunk:
-                chunk_files[int(chunk.group(1))] = path
+                chunk_files[int(chunk.group(1))] = path, tally
             else:
-                candidates.append((-ids.shape[0], int(segment.group(1)), path, ids))
-        for _, seq, path, ids in sorted(candidates, key=lambda c: c[:2]):
+                candidates.append((-ids.shape[0], int(segment.group(1)), path, ids, tally))
+        for _, seq, path, ids, tally in sorted(candidates, key=lambda c: c[:2]):
             if not self.done[ids].any():
                 self.done[ids] = True
                 self.segments[seq] = path
+                self._keep_tally(self.segment_tallies, seq, tally)
             elif self.done[ids].all():
                 path.unlink()  # an older snapshot that a larger segment replaced
             else:
                 self._drop(path, "overlaps another segment", "recomputing the chunks only it held")
-        for k, path in chunk_files.items():
+        for k, (path, tally) in chunk_files.items():
             if self.done[k]:
                 path.unlink()  # already merged into a segment
             else:
                 self.done[k] = True
                 self.journal[k] = path
+                self._keep_tally(self.chunk_tallies, k, tally)
 
-    def _header(self, kind, chunk_ids):
-        return {"kind": kind, "run": self.run_id, "chunks": _ranges(chunk_ids)}
+    @staticmethod
+    def _keep_tally(tallies, index, tally):
+        if tally is not None:
+            tallies[index] = tally
 
-    def write_chunk(self, k, keys, counts):
-        """Store chunk ``k``'s partial histogram (text order); return the file's size in bytes."""
+    def _header(self, kind, chunk_ids, tally):
+        header = {"kind": kind, "run": self.run_id, "chunks": _ranges(chunk_ids)}
+        if tally is not None:
+            header["tally"] = [int(t) for t in tally]
+        return header
+
+    def write_chunk(self, k, keys, counts, tally=None):
+        """Store chunk ``k``'s partial histogram (text order) and tally; return the file's size in bytes."""
         path = self.directory / f"chunk-{int(k):010d}.bin"
-        write_table(path, self.n_words, self._header("chunk", [k]), [(keys, counts)])
+        write_table(path, self.n_words, self._header("chunk", [k], tally), [(keys, counts)])
         self.done[k] = True
         self.journal[int(k)] = path
+        self._keep_tally(self.chunk_tallies, int(k), tally)
         return path.stat().st_size
 
     def read_chunk(self, k):
         """Chunk ``k``'s partial histogram from its file."""
         return TableReader(self.journal[k]).read()
 
-    def write_segment(self, blocks, chunk_ids):
-        """Store the merged histogram of ``chunk_ids`` from text-ordered ``blocks``; return its number."""
+    def write_segment(self, blocks, chunk_ids, tally=None):
+        """Store the merged histogram (and summed tally) of ``chunk_ids`` from text-ordered ``blocks``.
+
+        Returns the segment's number.
+        """
         seq = max(self.segments, default=-1) + 1
         path = self.directory / f"segment-{seq:06d}.bin"
-        write_table(path, self.n_words, self._header("segment", chunk_ids), blocks)
+        write_table(path, self.n_words, self._header("segment", chunk_ids, tally), blocks)
         self.done[np.asarray(chunk_ids, dtype=np.int64)] = True
         self.segments[seq] = path
+        self._keep_tally(self.segment_tallies, seq, tally)
         return seq
+
+    def tally(self):
+        """The sum of the segments' tallies (None when they have none)."""
+        if not self.segment_tallies:
+            return None
+        return np.sum(list(self.segment_tallies.values()), axis=0)
 
     def drop_segment(self, seq):
         """Delete a segment that a newer one replaces."""
+        self.segment_tallies.pop(seq, None)
         self.segments.pop(seq).unlink()
 
     def drop_chunks(self, ids):
         """Delete the chunk files of ``ids`` (merged into a segment)."""
         for k in ids:
+            self.chunk_tallies.pop(int(k), None)
             path = self.journal.pop(int(k), None)
             if path is not None:
                 path.unlink()
