@@ -3,9 +3,8 @@
 Importing this package registers every task (see :mod:`pysimbias.learning.tasks`).
 """
 
-from . import training  # noqa: F401  (registers the train task)
+from . import posterior, training  # noqa: F401  (each registers its task)
 from .tasks import TASK_PARAMETERS, TASKS, TaskSpec, make_task_prior, register_task, sampled_prior, task_spec
-from . import posterior  # noqa: F401,E402  (registers the posterior task)
 
 __all__ = ["TASK_PARAMETERS", "TASKS", "TaskSpec", "make_task_prior", "register_task", "sampled_prior",
            "task_spec"]
