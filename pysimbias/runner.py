@@ -283,7 +283,8 @@ def _plot(out, config, encoding, plan, distinct, notify):
         notice = "plots skipped: no draw was accepted, so the table is empty"
         notify(notice)
         return [notice]
-    names = ["count", "klz", "ones"] + (["test_error"] if config.task == "posterior" else [])
+    present = pq.read_schema(out / FUNCTIONS).names
+    names = [name for name in ("count", "klz", "ones", "test_error") if name in present]
     table = pq.read_table(out / FUNCTIONS, columns=names)
     columns = {name: table.column(name).to_numpy() for name in table.column_names}
     plot_columns(config, encoding, columns.pop("count"), columns, out)

@@ -85,7 +85,7 @@ def test_directory_run_resumed_after_crashes_keeps_the_tally(tmp_path, small_chu
         manifest = pysimbias.sample_to_directory(out, task="train", memory=plan, plots=False, resume=True, **params)
         assert (out / "functions.parquet").read_bytes() == expected, crash_at
         assert manifest["training"] == memory.manifest["training"]
-        assert manifest["samples"] == memory.histogram.samples
+        assert manifest["samples"] == params["samples"] and manifest["accepted"] == memory.histogram.samples
         assert pysimbias.load_run(out).manifest["training"] == memory.manifest["training"]
         resumed.append(manifest["progress"]["resumed_samples"])
     assert max(resumed) > 0, resumed
