@@ -658,10 +658,9 @@ def posterior_table(frame):
     for _, row in frame.iterrows():
         accepted = "-" if pd.isna(row["accepted"]) else f"{row['accepted']:,}"
         bound = "-" if math.isnan(row["pac_bayes_bound"]) else f"{row['pac_bayes_bound']:.4f}"
-        lines.append(f"{row['label']:<{width}}  {accepted:>9}  "
-                     f"{_interval(row['p_u'], row['p_u_low'], row['p_u_high'], 4):>32}  "
-                     f"{_interval(row['mean_test_error'], row['mean_test_error_low'], row['mean_test_error_high'], 4):>28}"
-                     f"  {bound:>9}")
+        p_u = _interval(row["p_u"], row["p_u_low"], row["p_u_high"], 4)
+        error = _interval(row["mean_test_error"], row["mean_test_error_low"], row["mean_test_error_high"], 4)
+        lines.append(f"{row['label']:<{width}}  {accepted:>9}  {p_u:>32}  {error:>28}  {bound:>9}")
     pairs = frame.iloc[1:-1]
     if len(pairs):
         lines += ["", f"P(f|S) against {first['label']}, over the functions both found:",
