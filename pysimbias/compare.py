@@ -242,7 +242,7 @@ def compare_runs(runs, labels=None, measures=None, baseline_size=100_000, bootst
     Returns
     -------
     frame : pandas.DataFrame
-        One row per (run, measure) that the run has.
+        One row per (run, measure) that the run has (none for a run with no function: an empty posterior).
     entries : list of RunEntry
         The runs with their counting-measure references (for plots).
     """
@@ -257,18 +257,19 @@ def compare_runs(runs, labels=None, measures=None, baseline_size=100_000, bootst
     rng = np.random.default_rng(seed)
     cache, rows, entries = {}, [], []
     for label, run in zip(labels, runs):
-        names = [name for name in measures if name in run.measures]
+        # A posterior that accepted no draw has no distribution of any measure: it gets no rows.
+        names = [name for name in measures if name in run.measures] if run.histogram.samples else []
         entry = RunEntry(label, run, _references(run, names, baseline_size, cache))
         entries.append(entry)
         hist = run.histogram
         base = {"label": label, "task": run.config.task, "prior": run.config.prior, "encoding": run.config.encoding,
                 "graph": run.graph.spec, "m": hist.m, "samples": hist.samples, "distinct": hist.distinct,
-                "p_constant": _constant_share(run)}
+                "p_constant": _constant_share(run) if hist.samples else math.nan}
         for name in names:
             rows.append({**base, "measure": name,
                          **_measure_row(run.measures[name], hist.counts, entry.references[name], name,
                                         bootstrap, rng)})
-    return pd.DataFrame(rows), entries
+    return pd.DataFrame(rows, columns=None if rows else ["label", "measure"]), entries
 
 
 def _fmt(value, width=8):
@@ -339,7 +340,7 @@ def overlay_figure(name, entries, title="", ax=None):
             ref = entry.references[name]
             signature = (ref.exact, ref.values.tobytes(), ref.weights.tobytes())
             references.setdefault(signature, ref)
-    runs = [entry for entry in entries if name in entry.run.measures]
+    runs = [entry for entry in entries if name in entry.run.measures and entry.run.histogram.samples]
     pooled = np.concatenate([entry.run.measures[name] for entry in runs]
                             + [ref.values for ref in references.values()])
     centres, edges = _bins(pooled)

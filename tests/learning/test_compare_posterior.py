@@ -186,3 +186,18 @@ def test_compare_cli_refusals_are_one_line(run_dirs, tmp_path, capsys, names, ex
                            str(tmp_path / "cmp"), *extra)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "cmp").exists()
+
+
+def test_a_posterior_that_accepted_nothing_is_compared_by_its_p_u_only(runs, tmp_path):
+    empty = pysimbias.posterior(prior="uniform", n=N, samples=100, target="x1", train=12, seed=0)
+    full = pysimbias.posterior(prior="perceptron", n=N, samples=20_000, target="x1", train=12, seed=0)
+    assert empty.accepted == 0 < full.accepted
+    frame, entries = compare.compare_runs([full, empty], ["full", "empty"], measures=["klz"], bootstrap=0,
+                                          baseline_size=100)
+    assert list(frame["label"]) == ["full"]
+    posterior = compare_posteriors([full, empty], ["full", "empty"]).set_index("label")
+    assert posterior.loc["empty", "p_u"] == 0 and posterior.loc["empty", "p_u_high"] > 0
+    assert posterior.loc["empty", "shared"] == 0 and math.isnan(posterior.loc["empty", "mean_test_error"])
+    names = {path.name for path in compare.write_comparison(frame, entries, tmp_path,
+                                                            posterior=posterior.reset_index())}
+    assert {"p_klz.png", "test_error.png", "pfs_scatter.png", "posterior.csv"} <= names
