@@ -13,6 +13,14 @@ sample of uniform random functions on the same inputs and graph, with add-1/2
 smoothing over the values either sample reaches; values the counting sample
 never reaches are credited with about 1/(2N) probability, far more than
 their true share, so those KL values err low (they are conservative).
+
+Posterior runs compare only with posterior runs of the same target and
+training set (:func:`check_posterior_runs`).  Their reference is the counting
+measure's posterior (uniform on the functions that agree with the target on
+S, sampled for every measure), and :func:`compare_posteriors` adds P(U), the
+mean test error and the PAC-Bayes bound of each run, and how its P(f|S)
+agrees with the first run's on the functions both found
+(:func:`probability_agreement`, reusable for any two histograms).
 """
 
 import math
@@ -225,6 +233,10 @@ def _measure_row(values, counts, reference, name, bootstrap, rng):
 def compare_runs(runs, labels=None, measures=None, baseline_size=100_000, bootstrap=200, seed=0):
     """Summarise runs against each other and the counting measure.
 
+    Raises :class:`~pysimbias.errors.InvalidParameterError` for posterior
+    runs mixed with sample runs or of different targets or training sets
+    (:func:`check_posterior_runs`).
+
     Parameters
     ----------
     runs : sequence of Run
@@ -352,12 +364,14 @@ def overlay_figure(name, entries, title="", ax=None):
         p = _binned(entry.run.measures[name], entry.run.histogram.counts, centres, edges)
         ax.plot(centres, np.where(p > 0, p, np.nan), styles[(k // 10) % 4], marker="o", ms=2.5, lw=1.2,
                 color=f"C{k % 10}", label=entry.label)
+    posterior = any(entry.run.config.task == "posterior" for entry in runs)
+    baseline = "counting-measure posterior" if posterior else "counting measure"
     for g, ref in enumerate(references.values()):
         p = _binned(ref.values, ref.weights, centres, edges)
         kind = "exact" if ref.exact else f"{ref.samples:,} uniform functions"
         where = f", {ref.context}" if len(references) > 1 else ""
         ax.plot(centres, np.where(p > 0, p, np.nan), color=str(0.2 + 0.15 * (g % 4)), ls=(0, (4, 2)), lw=2,
-                label=f"counting measure ({kind}{where})")
+                label=f"{baseline} ({kind}{where})")
     ax.set_yscale("log")
     ax.set_ylim(0.3 / max(entry.run.histogram.samples for entry in runs), 1.5)  # down to the runs' resolution
     ax.set_xlabel(textwrap.fill(f"{name}: {get_measure(name).description}", 80), fontsize=9)
