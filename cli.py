@@ -11,7 +11,7 @@ from pysimbias.errors import InvalidParameterError, RunDirectoryError
 from pysimbias.inputs.encodings import ENCODINGS
 from pysimbias.priors import readers_of
 
-_FLAG_OF = {"bias": "--no-bias", "params": "options"}
+_FLAG_OF = {"bias": "--no-bias", "params": "options", "runs": "RUN_DIRS"}
 
 
 def _flag(param):
@@ -322,7 +322,9 @@ def _split_list(text):
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--force", is_flag=True, help="Write into a non-empty --out folder.")
 @click.option("--no-plots", is_flag=True, help="Skip the overlay plots.")
-def compare(run_dirs, out, labels, measures, baseline_samples, bootstrap, seed, force, no_plots):
+@click.option("--delta", type=float, default=0.05, show_default=True,
+              help="Confidence parameter of the posterior runs' PAC-Bayes bound.")
+def compare(run_dirs, out, labels, measures, baseline_samples, bootstrap, seed, force, no_plots, delta):
     """Compare runs with each other and with the counting measure.
 
     Prints, per measure, each run's distinct-function count, P(constant),
@@ -330,13 +332,19 @@ def compare(run_dirs, out, labels, measures, baseline_samples, bootstrap, seed, 
     1st percentile and KL(P_run || counting) in bits with a 95% bootstrap
     interval; writes the same as OUT/compare.csv and OUT/compare.txt, and
     overlay plots OUT/p_MEASURE.png.
-    """
-    from pysimbias.compare import compare_directories, terminal_table
 
-    frame, written = compare_directories(run_dirs, out, labels=_split_list(labels), measures=_split_list(measures),
-                                         baseline_size=baseline_samples, bootstrap=bootstrap, seed=seed,
-                                         force=force, plots=not no_plots)
-    click.echo("\n".join(terminal_table(frame)))
+    Posterior runs (all of one target and training set) also get P(U), the
+    mean test error and the PAC-Bayes bound beside the counting measure's,
+    and P(f|S) of the functions each run shares with the first (log10
+    ratios, correlation of log probabilities): OUT/posterior.csv,
+    OUT/test_error.png and OUT/pfs_scatter.png.
+    """
+    from pysimbias.compare import compare_directories, posterior_table, terminal_table
+
+    frame, posterior, written = compare_directories(
+        run_dirs, out, labels=_split_list(labels), measures=_split_list(measures), baseline_size=baseline_samples,
+        bootstrap=bootstrap, seed=seed, force=force, plots=not no_plots, delta=delta)
+    click.echo("\n".join(terminal_table(frame) + ([] if posterior is None else posterior_table(posterior))))
     click.echo(f"wrote {len(written)} files to {out}/")
 
 

@@ -13,6 +13,14 @@ sample of uniform random functions on the same inputs and graph, with add-1/2
 smoothing over the values either sample reaches; values the counting sample
 never reaches are credited with about 1/(2N) probability, far more than
 their true share, so those KL values err low (they are conservative).
+
+Posterior runs compare only with posterior runs of the same target and
+training set (:func:`check_posterior_runs`).  Their reference is the counting
+measure's posterior (uniform on the functions that agree with the target on
+S, sampled for every measure), and :func:`compare_posteriors` adds P(U), the
+mean test error and the PAC-Bayes bound of each run, and how its P(f|S)
+agrees with the first run's on the functions both found
+(:func:`probability_agreement`, reusable for any two histograms).
 """
 
 import math
@@ -22,12 +30,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .baseline import counting_measure_sample
+from .errors import InvalidParameterError
 from .measures import get_measure
 from .measures.basic import binary_entropy
+from .summary import posterior_summary, task_entry, weighted_quantile
 
 __all__ = ["Reference", "QUANTILES", "NO_SIMPLICITY", "compare_runs", "weighted_quantile",
            "kl_bits", "exact_reference", "sampled_reference", "terminal_table", "overlay_figure",
-           "write_comparison", "compare_directories"]
+           "write_comparison", "compare_directories", "check_posterior_runs", "compare_posteriors",
+           "posterior_table", "shared_probabilities", "log_probability_correlation", "probability_agreement",
+           "probability_scatter_figure", "test_error_overlay"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: Measures with no "simpler" direction: no share-below-the-1st-percentile for them.
@@ -128,16 +140,6 @@ def sampled_reference(values, context=""):
     return Reference(support, counts, False, context)
 
 
-def weighted_quantile(values, weights, qs):
-    """Lower weighted quantiles: the smallest value whose cumulative weight share reaches q."""
-    values = np.asarray(values, dtype=np.float64)
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(np.asarray(weights, dtype=np.float64)[order])
-    cumulative /= cumulative[-1]
-    index = np.searchsorted(cumulative, np.asarray(qs) - 1e-12, side="left")
-    return values[order][np.clip(index, 0, values.shape[0] - 1)]
-
-
 def kl_bits(support, mass, reference, reference_weights=None):
     """KL(P || counting) in bits for P given by ``mass`` on ``support``."""
     p = mass / mass.sum()
@@ -182,13 +184,19 @@ def _context_label(run):
 
 
 def _references(run, names, baseline_size, cache):
-    """Counting-measure references of each measure, for this run's inputs and graph."""
+    """Counting-measure references of each measure, for this run's inputs and graph.
+
+    For a posterior run the reference is the counting measure's posterior
+    (uniform on the functions that agree with the target on S), sampled for
+    every measure.
+    """
     encoding = run.encoding
-    signature = (encoding.points_sha256(), run.graph.spec, baseline_size)
+    posterior = run.config.task == "posterior"
+    signature = (encoding.points_sha256(), run.graph.spec, baseline_size, posterior)
     if signature not in cache:
         context = run.measure_context()
-        exact = {name: exact_reference(name, encoding.m) for name in names}
-        values = counting_measure_sample(context, size=baseline_size,
+        exact = {name: None if posterior else exact_reference(name, encoding.m) for name in names}
+        values = counting_measure_sample(context, size=baseline_size, posterior=posterior,
                                          names=[name for name in names if exact[name] is None])
         cache[signature] = {name: exact[name] or sampled_reference(values[name], _context_label(run))
                             for name in names}
@@ -225,6 +233,10 @@ def _measure_row(values, counts, reference, name, bootstrap, rng):
 def compare_runs(runs, labels=None, measures=None, baseline_size=100_000, bootstrap=200, seed=0):
     """Summarise runs against each other and the counting measure.
 
+    Raises :class:`~pysimbias.errors.InvalidParameterError` for posterior
+    runs mixed with sample runs or of different targets or training sets
+    (:func:`check_posterior_runs`).
+
     Parameters
     ----------
     runs : sequence of Run
@@ -242,7 +254,7 @@ def compare_runs(runs, labels=None, measures=None, baseline_size=100_000, bootst
     Returns
     -------
     frame : pandas.DataFrame
-        One row per (run, measure) that the run has.
+        One row per (run, measure) that the run has (none for a run with no function: an empty posterior).
     entries : list of RunEntry
         The runs with their counting-measure references (for plots).
     """
@@ -251,23 +263,25 @@ def compare_runs(runs, labels=None, measures=None, baseline_size=100_000, bootst
     labels = list(labels) if labels is not None else [f"{r.config.prior} / {r.config.encoding}" for r in runs]
     if len(labels) != len(runs):
         raise ValueError(f"{len(labels)} labels for {len(runs)} runs")
+    check_posterior_runs(runs, labels)
     if measures is None:
         measures = list(dict.fromkeys(name for run in runs for name in run.measures))
     rng = np.random.default_rng(seed)
     cache, rows, entries = {}, [], []
     for label, run in zip(labels, runs):
-        names = [name for name in measures if name in run.measures]
+        # A posterior that accepted no draw has no distribution of any measure: it gets no rows.
+        names = [name for name in measures if name in run.measures] if run.histogram.samples else []
         entry = RunEntry(label, run, _references(run, names, baseline_size, cache))
         entries.append(entry)
         hist = run.histogram
-        base = {"label": label, "prior": run.config.prior, "encoding": run.config.encoding,
+        base = {"label": label, "task": run.config.task, "prior": run.config.prior, "encoding": run.config.encoding,
                 "graph": run.graph.spec, "m": hist.m, "samples": hist.samples, "distinct": hist.distinct,
-                "p_constant": _constant_share(run)}
+                "p_constant": _constant_share(run) if hist.samples else math.nan}
         for name in names:
             rows.append({**base, "measure": name,
                          **_measure_row(run.measures[name], hist.counts, entry.references[name], name,
                                         bootstrap, rng)})
-    return pd.DataFrame(rows), entries
+    return pd.DataFrame(rows, columns=None if rows else ["label", "measure"]), entries
 
 
 def _fmt(value, width=8):
@@ -287,6 +301,8 @@ def terminal_table(frame):
     for name, block in frame.groupby("measure", sort=False):
         first = block.iloc[0]
         kind = "exact" if first["counting_exact"] else f"{first['counting_samples']:,} uniform functions"
+        if first["task"] == "posterior":
+            kind += " that agree with the target on S"
         lines += ["", f"{name}: {get_measure(name).description}",
                   f"  counting measure ({kind}): mean {first['counting_mean']:.4g}, "
                   f"1st percentile {first['counting_p01']:.4g}", header]
@@ -336,7 +352,7 @@ def overlay_figure(name, entries, title="", ax=None):
             ref = entry.references[name]
             signature = (ref.exact, ref.values.tobytes(), ref.weights.tobytes())
             references.setdefault(signature, ref)
-    runs = [entry for entry in entries if name in entry.run.measures]
+    runs = [entry for entry in entries if name in entry.run.measures and entry.run.histogram.samples]
     pooled = np.concatenate([entry.run.measures[name] for entry in runs]
                             + [ref.values for ref in references.values()])
     centres, edges = _bins(pooled)
@@ -348,12 +364,14 @@ def overlay_figure(name, entries, title="", ax=None):
         p = _binned(entry.run.measures[name], entry.run.histogram.counts, centres, edges)
         ax.plot(centres, np.where(p > 0, p, np.nan), styles[(k // 10) % 4], marker="o", ms=2.5, lw=1.2,
                 color=f"C{k % 10}", label=entry.label)
+    posterior = any(entry.run.config.task == "posterior" for entry in runs)
+    baseline = "counting-measure posterior" if posterior else "counting measure"
     for g, ref in enumerate(references.values()):
         p = _binned(ref.values, ref.weights, centres, edges)
         kind = "exact" if ref.exact else f"{ref.samples:,} uniform functions"
         where = f", {ref.context}" if len(references) > 1 else ""
         ax.plot(centres, np.where(p > 0, p, np.nan), color=str(0.2 + 0.15 * (g % 4)), ls=(0, (4, 2)), lw=2,
-                label=f"counting measure ({kind}{where})")
+                label=f"{baseline} ({kind}{where})")
     ax.set_yscale("log")
     ax.set_ylim(0.3 / max(entry.run.histogram.samples for entry in runs), 1.5)  # down to the runs' resolution
     ax.set_xlabel(textwrap.fill(f"{name}: {get_measure(name).description}", 80), fontsize=9)
@@ -364,8 +382,24 @@ def overlay_figure(name, entries, title="", ax=None):
     return fig
 
 
-def write_comparison(frame, entries, out, plots=True, dpi=100):
+def _save(fig, path, dpi):
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=dpi)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def write_comparison(frame, entries, out, plots=True, dpi=100, posterior=None):
     """Write ``compare.csv``, ``compare.txt`` and (with ``plots``) ``p_<measure>.png`` into ``out``.
+
+    With ``posterior`` (a :func:`compare_posteriors` frame) also
+    ``posterior.csv``, its :func:`posterior_table` at the end of
+    ``compare.txt`` and (with ``plots``) ``test_error.png`` and, for two
+    runs or more, ``pfs_scatter.png``.
 
     Returns
     -------
@@ -379,21 +413,306 @@ def write_comparison(frame, entries, out, plots=True, dpi=100):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "compare.csv", out / "compare.txt"]
+    lines = terminal_table(frame) + ([] if posterior is None else posterior_table(posterior))
     atomic_write_bytes(written[0], frame.to_csv(index=False).encode())
-    atomic_write_bytes(written[1], ("\n".join(terminal_table(frame)) + "\n").encode())
+    atomic_write_bytes(written[1], ("\n".join(lines) + "\n").encode())
+    if posterior is not None:
+        written.append(out / "posterior.csv")
+        atomic_write_bytes(written[-1], posterior.to_csv(index=False).encode())
     if plots:
-        import matplotlib.pyplot as plt
-
         for name in dict.fromkeys(frame["measure"]):
-            fig = overlay_figure(name, entries)
-            fig.tight_layout()
-            path = out / f"p_{name}.png"
-            tmp = path.with_name(f".{path.name}.tmp.png")
-            fig.savefig(tmp, dpi=dpi)
-            plt.close(fig)
-            tmp.replace(path)
-            written.append(path)
+            written.append(_save(overlay_figure(name, entries), out / f"p_{name}.png", dpi))
+        if posterior is not None and any(entry.run.accepted for entry in entries):
+            written.append(_save(test_error_overlay(entries), out / "test_error.png", dpi))
+        if posterior is not None and len(entries) > 1:
+            written.append(_save(_pfs_scatter(entries), out / "pfs_scatter.png", dpi))
     return written
+
+
+def _target_text(entry):
+    function = entry["target"]["function"]
+    shown = function if len(function) <= 20 else f"{function[:16]}…"
+    return f"{entry['target']['spec']!r} = {shown} ({len(function)} inputs)"
+
+
+def _train_text(entry):
+    indices = entry["train"]["indices"]
+    shown = ", ".join(map(str, indices[:6])) + (", …" if len(indices) > 6 else "")
+    return f"{entry['train']['spec']!r} = {{{shown}}} (|S| = {entry['train']['size']})"
+
+
+def check_posterior_runs(runs, labels):
+    """Whether the runs to compare are posterior runs; refuse a mix, and posteriors of different tasks.
+
+    Posterior runs compare only with posterior runs of the same target
+    (its full bit string, so ``x1`` and its bit string are one target) and
+    the same training-set indices, as their manifests' task entries record.
+
+    Returns
+    -------
+    bool
+        True for posterior runs, False for sample runs.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the first run that differs from the first run, and how.
+    """
+    first, posterior = labels[0], runs[0].config.task == "posterior"
+    reference = task_entry(runs[0]) if posterior else None
+    for label, run in zip(labels[1:], runs[1:]):
+        if (run.config.task == "posterior") != posterior:
+            raise InvalidParameterError(
+                "runs", f"{label} is a {run.config.task} run but {first} is a {runs[0].config.task} run; "
+                        "posterior runs compare only with posterior runs")
+        if not posterior:
+            continue
+        entry = task_entry(run)
+        if entry["target"]["function"] != reference["target"]["function"]:
+            raise InvalidParameterError(
+                "runs", f"{label}'s target {_target_text(entry)} differs from {first}'s {_target_text(reference)}; "
+                        "posterior runs compare only with the same target and training set")
+        if entry["train"]["indices"] != reference["train"]["indices"]:
+            raise InvalidParameterError(
+                "runs", f"{label}'s training set {_train_text(entry)} differs from {first}'s "
+                        f"{_train_text(reference)}; posterior runs compare only with the same target and training set")
+    return posterior
+
+
+def shared_probabilities(hist_a, hist_b):
+    """Probabilities of the functions that two histograms both hold, matched function by function.
+
+    Parameters
+    ----------
+    hist_a, hist_b : Histogram
+        On the same number of inputs (e.g. a posterior P_B(f|S) and the
+        functions SGD finds, P_SGD(f|S)).
+
+    Returns
+    -------
+    p_a, p_b : ndarray of float64
+        ``hist_a``'s and ``hist_b``'s probability (count / total) of each
+        shared function, in ``hist_a``'s row order.
+    """
+    if hist_a.m != hist_b.m:
+        raise InvalidParameterError("runs", f"functions on {hist_a.m} and on {hist_b.m} inputs cannot be matched")
+    row = np.dtype((np.void, 8 * hist_a.keys.shape[1]))
+    _, rows_a, rows_b = np.intersect1d(np.ascontiguousarray(hist_a.keys).view(row).ravel(),
+                                       np.ascontiguousarray(hist_b.keys).view(row).ravel(),
+                                       assume_unique=True, return_indices=True)
+    order = np.argsort(rows_a)
+    return hist_a.probabilities[rows_a[order]], hist_b.probabilities[rows_b[order]]
+
+
+def log_probability_correlation(p_a, p_b, level=0.95):
+    """Pearson correlation of log10 p_a and log10 p_b, with its Fisher-z interval.
+
+    The interval, tanh(atanh(r) ± z_(1+level)/2 / sqrt(N - 3)), assumes the
+    pairs of log probabilities are roughly bivariate normal.
+
+    Returns
+    -------
+    r, low, high : float
+        NaN with fewer than 4 pairs or when either side is constant.
+    """
+    from scipy.stats import norm
+
+    x, y = np.log10(np.asarray(p_a, dtype=np.float64)), np.log10(np.asarray(p_b, dtype=np.float64))
+    if x.shape[0] < 4 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return math.nan, math.nan, math.nan
+    r = float(np.clip(np.corrcoef(x, y)[0, 1], -1.0, 1.0))
+    half = norm.ppf(0.5 + level / 2) / math.sqrt(x.shape[0] - 3)
+    with np.errstate(divide="ignore"):
+        z = np.arctanh(r)
+    return r, float(np.tanh(z - half)), float(np.tanh(z + half))
+
+
+def probability_agreement(hist_a, hist_b, level=0.95):
+    """How two distributions over functions agree on the functions both found.
+
+    Returns
+    -------
+    dict
+        ``shared`` (functions in both), ``mass_a`` and ``mass_b`` (each
+        distribution's probability on them), ``log10_ratio_mean`` and
+        ``log10_ratio_median`` (of log10 P_a(f) / P_b(f) over the shared
+        functions; NaN when none), and ``correlation`` with
+        ``correlation_low`` and ``correlation_high``
+        (:func:`log_probability_correlation` at ``level``).
+    """
+    p_a, p_b = shared_probabilities(hist_a, hist_b)
+    ratio = np.log10(p_a) - np.log10(p_b)
+    r, low, high = log_probability_correlation(p_a, p_b, level)
+    return {"shared": int(p_a.shape[0]), "mass_a": float(p_a.sum()), "mass_b": float(p_b.sum()),
+            "log10_ratio_mean": float(ratio.mean()) if ratio.size else math.nan,
+            "log10_ratio_median": float(np.median(ratio)) if ratio.size else math.nan,
+            "correlation": r, "correlation_low": low, "correlation_high": high}
+
+
+def probability_scatter_figure(p_a, p_b, label_a, label_b, title="", ax=None):
+    """P_a(f) against P_b(f) of shared functions on log-log axes, with the identity line.
+
+    Draws on ``ax`` when given (and returns its figure), else on a new figure.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 5))
+    fig = ax.figure
+    r, low, high = log_probability_correlation(p_a, p_b)
+    correlation = "" if math.isnan(r) else f", r(log P) = {r:.3f} [{low:.3f}, {high:.3f}]"
+    ax.scatter(p_b, p_a, s=10, alpha=0.4, lw=0, color="C0", label=f"{len(p_a):,} shared functions{correlation}")
+    if len(p_a):
+        low_end = 0.5 * min(p_a.min(), p_b.min())
+        high_end = 2 * max(p_a.max(), p_b.max())
+        ax.plot([low_end, high_end], [low_end, high_end], "--", color="0.45", lw=1, label="identity: equal P(f|S)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    else:
+        ax.text(0.5, 0.5, "no function found by both", ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ax.set_xlabel(f"P(f|S) in {label_b}")
+    ax.set_ylabel(f"P(f|S) in {label_a}")
+    ax.set_title(title or f"{label_a} against {label_b}", fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+    return fig
+
+
+_POSTERIOR_COLUMNS = ("p_u", "p_u_low", "p_u_high", "mean_test_error", "mean_test_error_low",
+                      "mean_test_error_high", "pac_bayes_bound", "pac_bayes_bound_conservative")
+
+
+def _nan(value):
+    return math.nan if value is None else float(value)
+
+
+def compare_posteriors(runs, labels, delta=0.05):
+    """One row per posterior run and one for the counting measure: P(U), test error, PAC-Bayes, P(f|S) ratios.
+
+    Parameters
+    ----------
+    runs : sequence of Run
+        Posterior runs of one target and training set
+        (:func:`check_posterior_runs`).
+    labels : sequence of str
+    delta : float
+        Confidence parameter of the PAC-Bayes bound.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per run: ``label``, ``drawn``, ``accepted``, ``distinct``, ``p_u``
+        with its 95% Clopper–Pearson ``p_u_low``/``p_u_high``,
+        ``mean_test_error`` with its 95% ``mean_test_error_low``/``_high``,
+        ``pac_bayes_bound`` and ``pac_bayes_bound_conservative`` (the
+        values of :func:`~pysimbias.summary.posterior_summary`; NaN below
+        its ``MIN_ACCEPTED``), and, for every run after the first,
+        :func:`probability_agreement` with the first run as ``P_b``
+        (``shared``, ``mass_shared``, ``mass_shared_first``,
+        ``log10_ratio_mean``, ``log10_ratio_median``, ``correlation``,
+        ``correlation_low``, ``correlation_high``).  The last row,
+        ``counting measure``, has P(U) = 2^-|S|, test error 1/2 and its
+        bound.
+    """
+    import pandas as pd
+
+    check_posterior_runs(runs, labels)
+    rows = []
+    for k, (label, run) in enumerate(zip(labels, runs)):
+        summary = posterior_summary(run, delta)
+        p_u_low, p_u_high = summary["p_u_interval"]
+        error_low, error_high = summary["mean_test_error_interval"] or (None, None)
+        row = {"label": label, "drawn": summary["drawn"], "accepted": summary["accepted"],
+               "distinct": run.histogram.distinct, "train_size": summary["train_size"],
+               "test_size": summary["test_size"], "delta": summary["delta"]}
+        row.update(zip(_POSTERIOR_COLUMNS, map(_nan, (
+            summary["p_u"], p_u_low, p_u_high, summary["mean_test_error"], error_low, error_high,
+            summary["pac_bayes_bound"], summary["pac_bayes_bound_conservative"]))))
+        agreement = probability_agreement(run.histogram, runs[0].histogram) if k else {}
+        row.update({"shared": agreement.get("shared", pd.NA), "mass_shared": agreement.get("mass_a", math.nan),
+                    "mass_shared_first": agreement.get("mass_b", math.nan)})
+        row.update({name: agreement.get(name, math.nan) for name in
+                    ("log10_ratio_mean", "log10_ratio_median", "correlation", "correlation_low",
+                     "correlation_high")})
+        rows.append(row)
+    counting = summary["counting"]
+    rows.append({"label": "counting measure", "train_size": summary["train_size"],
+                 "test_size": summary["test_size"], "delta": summary["delta"], "p_u": counting["p_u"],
+                 "mean_test_error": counting["mean_test_error"],
+                 "pac_bayes_bound": _nan(counting["pac_bayes_bound"])})
+    frame = pd.DataFrame(rows)
+    frame["shared"] = frame["shared"].astype("Int64")
+    for name in ("drawn", "accepted", "distinct"):
+        frame[name] = frame[name].astype("Int64")
+    return frame
+
+
+def _interval(value, low, high, digits):
+    if math.isnan(value):
+        return "-"
+    if math.isnan(low):
+        return f"{value:.{digits}g}"
+    return f"{value:.{digits}g} [{low:.{digits}g}, {high:.{digits}g}]"
+
+
+def posterior_table(frame):
+    """Readable lines of a :func:`compare_posteriors` frame."""
+    import pandas as pd
+
+    first = frame.iloc[0]
+    width = max(len(str(label)) for label in frame["label"])
+    lines = ["", f"posterior: |S| = {first['train_size']}, {first['test_size']} test inputs; intervals 95%; "
+                 f"PAC-Bayes bound at delta = {first['delta']:g}",
+             f"{'run':<{width}}  {'accepted':>9}  {'P(U) [95% CI]':>32}  {'mean test error [95% CI]':>28}  "
+             f"{'PAC-Bayes':>9}"]
+    for _, row in frame.iterrows():
+        accepted = "-" if pd.isna(row["accepted"]) else f"{row['accepted']:,}"
+        bound = "-" if math.isnan(row["pac_bayes_bound"]) else f"{row['pac_bayes_bound']:.4f}"
+        p_u = _interval(row["p_u"], row["p_u_low"], row["p_u_high"], 4)
+        error = _interval(row["mean_test_error"], row["mean_test_error_low"], row["mean_test_error_high"], 4)
+        lines.append(f"{row['label']:<{width}}  {accepted:>9}  {p_u:>32}  {error:>28}  {bound:>9}")
+    pairs = frame.iloc[1:-1]
+    if len(pairs):
+        lines += ["", f"P(f|S) against {first['label']}, over the functions both found:",
+                  f"{'run':<{width}}  {'shared':>7}  {'its mass':>8}  {'1st mass':>8}  {'mean log10 ratio':>16}  "
+                  f"{'median':>7}  {'r(log10 P) [95% CI, Fisher z]':>30}"]
+        for _, row in pairs.iterrows():
+            correlation = _interval(row["correlation"], row["correlation_low"], row["correlation_high"], 3)
+            lines.append(f"{row['label']:<{width}}  {row['shared']:>7,}  {_fmt(row['mass_shared'])}  "
+                         f"{_fmt(row['mass_shared_first'])}  {_fmt(row['log10_ratio_mean'], 16)}  "
+                         f"{_fmt(row['log10_ratio_median'], 7)}  {correlation:>30}")
+        lines.append("log10 ratio: log10 P_run(f|S) / P_first(f|S); mass: each posterior's probability on the "
+                     "shared functions")
+    return lines
+
+
+def test_error_overlay(entries):
+    """:func:`~pysimbias.plots.test_error_overlay_figure` of posterior runs (those that accepted a draw)."""
+    from .plots import test_error_overlay_figure
+
+    series = [(entry.label, entry.run.measures["test_error"], entry.run.histogram.counts)
+              for entry in entries if entry.run.accepted]
+    train_size = int(task_entry(entries[0].run)["train"]["size"])
+    return test_error_overlay_figure(series, entries[0].run.histogram.m - train_size,
+                                     "Test error of the posteriors' functions")
+
+
+def _pfs_scatter(entries):
+    """One :func:`probability_scatter_figure` panel per run after the first, against the first."""
+    import matplotlib.pyplot as plt
+
+    others = entries[1:]
+    fig, axes = plt.subplots(1, len(others), figsize=(5.5 * len(others), 5), squeeze=False)
+    first = entries[0]
+    for ax, entry in zip(axes[0], others):
+        p_a, p_b = shared_probabilities(entry.run.histogram, first.run.histogram)
+        probability_scatter_figure(p_a, p_b, entry.label, first.label, ax=ax)
+    return fig
 
 
 def _prepare_output(out, force):
@@ -415,23 +734,27 @@ def _prepare_output(out, force):
 
 
 def compare_directories(run_dirs, out, labels=None, measures=None, baseline_size=100_000, bootstrap=200,
-                        seed=0, force=False, plots=True):
+                        seed=0, force=False, plots=True, delta=0.05):
     """Load run directories, compare them (:func:`compare_runs`) and write the comparison into ``out``.
 
-    Labels default to the directories' names.  Raises
-    :class:`~pysimbias.errors.InvalidParameterError` for a label count that
-    does not match or a measure no run has, and
+    Posterior runs are also compared by :func:`compare_posteriors` (PAC-Bayes
+    bound at confidence ``delta``).  Labels default to the directories'
+    names.  Raises :class:`~pysimbias.errors.InvalidParameterError` for a
+    label count that does not match, a measure no run has, a mix of
+    posterior and sample runs or posterior runs of different targets or
+    training sets (:func:`check_posterior_runs`), and
     :class:`~pysimbias.errors.RunDirectoryError` for an unreadable run or an
     unusable ``out``.
 
     Returns
     -------
     frame : pandas.DataFrame
+    posterior : pandas.DataFrame or None
+        The :func:`compare_posteriors` frame (None for sample runs).
     written : list of pathlib.Path
     """
     from pathlib import Path
 
-    from .errors import InvalidParameterError
     from .run import load_run
 
     if not run_dirs:
@@ -447,6 +770,7 @@ def compare_directories(run_dirs, out, labels=None, measures=None, baseline_size
             get_measure(name)
             if not any(name in run.measures for run in runs):
                 raise InvalidParameterError("measures", f"no run has measure {name!r}")
+    posterior = compare_posteriors(runs, labels, delta) if check_posterior_runs(runs, labels) else None
     out = _prepare_output(out, force)
     frame, entries = compare_runs(runs, labels, measures, baseline_size, bootstrap, seed)
-    return frame, write_comparison(frame, entries, out, plots=plots)
+    return frame, posterior, write_comparison(frame, entries, out, plots=plots, posterior=posterior)

@@ -24,6 +24,7 @@ __all__ = [
     "measure_distribution_figure",
     "ones_figure",
     "test_error_figure",
+    "test_error_overlay_figure",
     "plot_run",
     "plot_columns",
 ]
@@ -96,20 +97,37 @@ def pf_vs_klz_figure(klz, counts, m, baseline_klz, title="", train_size=None):
 
 def test_error_figure(test_error, counts, test_size, title=""):
     """The posterior's distribution of test error, with the counting measure's Binomial(test_size, 1/2)/test_size."""
+    return test_error_overlay_figure([("posterior P(f|S)", test_error, counts)], test_size, title)
+
+
+def test_error_overlay_figure(series, test_size, title=""):
+    """Posteriors' distributions of test error on one axis, with the counting measure's dashed.
+
+    Parameters
+    ----------
+    series : sequence of (str, ndarray, ndarray)
+        For each posterior: its label, the test error of each distinct
+        function and their counts.
+    test_size : int
+        Number of test inputs (m - |S|), the same for every posterior.
+    title : str
+    """
     errors = np.arange(test_size + 1)
-    rounded = np.rint(np.asarray(test_error) * test_size).astype(np.int64)
-    p = np.bincount(rounded, weights=counts, minlength=test_size + 1) / counts.sum()
     log_binom = np.array([math.lgamma(test_size + 1) - math.lgamma(k + 1) - math.lgamma(test_size - k + 1)
                           for k in errors])
-    mean = float(np.average(test_error, weights=counts))
     fig, ax = plt.subplots(figsize=(7, 4.8))
-    ax.plot(errors / test_size, np.where(p > 0, p, np.nan), "o", ms=3, color=_RUN_COLOR,
-            label=f"posterior P(f|S) (mean {mean:.3f})")
+    for k, (label, test_error, counts) in enumerate(series):
+        color = _RUN_COLOR if len(series) == 1 else f"C{k % 10}"
+        rounded = np.rint(np.asarray(test_error) * test_size).astype(np.int64)
+        p = np.bincount(rounded, weights=counts, minlength=test_size + 1) / counts.sum()
+        mean = float(np.average(test_error, weights=counts))
+        ax.plot(errors / test_size, np.where(p > 0, p, np.nan), "-o", ms=3, lw=0.8, color=color,
+                label=f"{label} (mean {mean:.3f})")
+        ax.axvline(mean, color=color, ls=":", lw=1)
     ax.plot(errors / test_size, np.exp(log_binom - test_size * math.log(2)), "--", color=_BASE_COLOR,
             label=f"counting-measure posterior: Binomial({test_size}, 1/2)/{test_size} (mean 0.5)")
-    ax.axvline(mean, color=_RUN_COLOR, ls=":", lw=1)
     ax.set_yscale("log")
-    ax.set_ylim(max(0.1 / counts.sum(), 1e-12), 1.5)
+    ax.set_ylim(max(0.1 / max(counts.sum() for _, _, counts in series), 1e-12), 1.5)
     ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel(f"test error (share of the {test_size} inputs outside S where f differs from the target)")
     ax.set_ylabel("probability")

@@ -15,7 +15,7 @@ from .learning.posterior import learning_inputs
 from .plots import _run_title
 
 __all__ = ["summary_lines", "posterior_summary", "posterior_lines", "clopper_pearson", "pac_bayes_bound",
-           "MIN_ACCEPTED", "QUANTILES"]
+           "MIN_ACCEPTED", "QUANTILES", "weighted_quantile", "task_entry"]
 
 #: Fewest accepted draws from which the posterior's numbers are reported (the mean test error's normal
 #: interval and P(U)'s relative error, about 1/sqrt(accepted), need this many).
@@ -48,12 +48,18 @@ def pac_bayes_bound(p_u, train_size, delta=0.05):
     return -math.expm1(-(math.log(1.0 / p_u) + math.log(2 * m / delta)) / (m - 1))
 
 
-def _weighted_quantiles(values, weights, quantiles):
-    """Inverted-CDF quantiles of ``values`` each taken ``weights`` times."""
+def weighted_quantile(values, weights, qs):
+    """Lower weighted quantiles: the smallest value whose cumulative weight share reaches q.
+
+    For integer weights this is the inverted-CDF quantile of ``values``, each
+    repeated ``weights`` times; the weights may also be probabilities.
+    """
+    values = np.asarray(values, dtype=np.float64)
     order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    ranks = np.ceil(np.asarray(quantiles) * cumulative[-1]).clip(1, None)
-    return values[order][np.searchsorted(cumulative, ranks)]
+    cumulative = np.cumsum(np.asarray(weights, dtype=np.float64)[order])
+    cumulative /= cumulative[-1]
+    index = np.searchsorted(cumulative, np.asarray(qs) - 1e-12, side="left")
+    return values[order][np.clip(index, 0, values.shape[0] - 1)]
 
 
 def _check_delta(delta):
@@ -63,7 +69,7 @@ def _check_delta(delta):
     return delta
 
 
-def _task_entry(run):
+def task_entry(run):
     """The manifest's ``task`` entry of a posterior run (rebuilt from its config if the run has none)."""
     if "task" in run.manifest:
         return run.manifest["task"]
@@ -101,7 +107,7 @@ def posterior_summary(run, delta=0.05):
         raise InvalidParameterError("run", f"is a {run.config.task!r} run, not a posterior run")
     delta = _check_delta(delta)
     drawn, accepted = run.drawn, run.accepted
-    train_size = int(_task_entry(run)["train"]["size"])
+    train_size = int(task_entry(run)["train"]["size"])
     test_size = run.histogram.m - train_size
     p_u = accepted / drawn
     interval = clopper_pearson(accepted, drawn)
@@ -131,7 +137,7 @@ def posterior_summary(run, delta=0.05):
         summary.update({
             "mean_test_error": mean,
             "mean_test_error_interval": (max(0.0, mean - spread), min(1.0, mean + spread)),
-            "test_error_quantiles": dict(zip(QUANTILES, _weighted_quantiles(errors, counts, QUANTILES).tolist())),
+            "test_error_quantiles": dict(zip(QUANTILES, weighted_quantile(errors, counts, QUANTILES).tolist())),
             "test_error_histogram": {"edges": edges.tolist(), "mass": (mass / accepted).tolist()},
             "pac_bayes_bound": pac_bayes_bound(p_u, train_size, delta),
             "pac_bayes_bound_conservative": pac_bayes_bound(interval[0], train_size, delta),
@@ -207,7 +213,7 @@ def summary_lines(run, top=10, delta=0.05):
     supported = bool(hist.samples)
     lines = [f"run:               {_run_title(run.config)}", f"seed:              {run.config.seed}"]
     if posterior:
-        target = _task_entry(run)["target"]
+        target = task_entry(run)["target"]
         summary = posterior_summary(run, delta)
         supported = summary["enough"]
         lines += [f"target:            {target['spec']} ({_short(target['function'])})"]
