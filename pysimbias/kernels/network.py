@@ -96,7 +96,7 @@ def param_scales(sizes, bias, sigma_w, sigma_b):
     return scales
 
 
-@numba.njit(inline="always")
+@numba.njit
 def _draw_one(seed, law, scales, params, work):
     """Draw one network's parameters: standard draws times ``scales``.
 
@@ -110,7 +110,7 @@ def _draw_one(seed, law, scales, params, work):
         params[k] *= scales[k]
 
 
-@numba.njit(inline="always")
+@numba.njit
 def _draw_columns(key0, key1, first, law, scales, cols, params, work):
     """Column j of ``cols`` = the parameters of sample ``first + j`` of the chunk.
 
@@ -153,7 +153,7 @@ def _tanh32(x):
     return x * p / q
 
 
-@numba.njit(inline="always")
+@numba.njit
 def _dense_layer(out, out_row, params, off, fan_in, fan_out, bias, cur, cur_row, act):
     """``out[out_row + j] = act(b[j] + sum_a W[a, j] * cur[cur_row + a])`` for every unit j.
 
@@ -175,7 +175,7 @@ def _dense_layer(out, out_row, params, off, fan_in, fan_out, bias, cur, cur_row,
                 out[r, i] = _tanh32(out[r, i])
 
 
-@numba.njit(inline="always")
+@numba.njit
 def _forward_key(params, sizes, bias, act, scratch, keys, r, m):
     """Evaluate one network on the first ``m`` inputs and pack its output bits into ``keys[r]``.
 
