@@ -4,8 +4,7 @@ A run compiles (or loads from Numba's cache) its kernels before it measures
 its memory baseline, so that no compilation happens halfway through.  The
 kernels are those of three parts, each a function of the config alone:
 
-* ``sampler``: the prior's sampling kernel, on one sample (with the counting
-  of that one chunk);
+* ``sampler``: the prior's sampling kernels, on one sample;
 * ``counting``: the counting and ordering kernels for the run's key width
   (:func:`pysimbias.histogram.compile_kernels`, for the run's size);
 * ``measures``: the measure kernels of the run's encoding and graph.
@@ -25,9 +24,9 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from .config import SampleConfig
-from .engine import count_chunk
 from .histogram import compile_kernels
 from .kernels import counting, lz
+from .kernels.rng import chunk_key
 from .measures import MeasureContext, compute_measures
 
 __all__ = ["NOTICE", "PARTS", "cache_is_warm", "warm_up"]
@@ -46,7 +45,7 @@ NOTICE = "compiling kernels for this machine (first run only)"
 def compile_part(part, prior, context, samples):
     """Compile (or load) the kernels of one part of a run."""
     if part == "sampler":
-        count_chunk(prior, 0, 0, 1)
+        prior.sample_chunk(chunk_key(0, 0), 1)
     elif part == "counting":
         compile_kernels(prior.n_words, samples)
     else:

@@ -23,6 +23,7 @@ import math
 import numba
 import numpy as np
 
+from . import prange_only
 from .rng import fill_normal_columns, fill_normal_work, fill_uniform, normal_work_size, stream_seed
 from .vector import MAX_ROWS, TREE_LANES, dense_tile, pack_positive, padded_length, tree_keys
 
@@ -218,7 +219,7 @@ def _scratch(sizes, XT):
     return scratch
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def draw_params(key0, key1, start, count, sizes, bias, law, sigma_w, sigma_b):
     """Parameters of samples ``start .. start+count-1`` of a chunk, one row each.
 
@@ -234,7 +235,7 @@ def draw_params(key0, key1, start, count, sizes, bias, law, sigma_w, sigma_b):
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def keys_from_params(params, XT, sizes, bias, act):
     """Packed functions of networks given by rows of ``params``."""
     count = params.shape[0]
@@ -251,7 +252,7 @@ def keys_from_params(params, XT, sizes, bias, act):
     return keys
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@numba.njit(cache=True, parallel=prange_only(), nogil=True)
 def sample_keys(key0, key1, start, count, XT, sizes, bias, act, law, sigma_w, sigma_b):
     """Draw networks ``start .. start+count-1`` of a chunk and return their packed functions.
 
@@ -330,7 +331,7 @@ def sum_tree(XT, max_nodes=MAX_TREE_NODES):
                  for t in (np.concatenate(src), np.concatenate(coord), flip, node))
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@numba.njit(cache=True, parallel=prange_only(), nogil=True)
 def sample_tree_keys(key0, key1, start, count, src, coord, flip, out_node, sizes, bias, law, sigma_w, sigma_b):
     """:func:`sample_keys` of a perceptron, by the sum tree ``(src, coord, flip, out_node)``.
 
