@@ -29,7 +29,7 @@ from .kernels import counting, lz
 from .kernels.rng import chunk_key
 from .measures import MeasureContext, compute_measures
 
-__all__ = ["NOTICE", "PARTS", "cache_is_warm", "warm_up"]
+__all__ = ["EMPTY_CACHE_NOTICE", "NOTICE", "PARTS", "cache_is_warm", "warm_up"]
 
 #: The parts of a run's kernels, longest to compile first.
 PARTS = ("sampler", "counting", "measures")
@@ -38,8 +38,10 @@ PARTS = ("sampler", "counting", "measures")
 _PROBES = (counting.insert_grouped, lz.lz76)
 #: Seconds of warming up after which a run that found the cache filled says that it is compiling.
 NOTICE_AFTER = 2.0
-#: The notice.
+#: The notice of a run that compiles kernels.
 NOTICE = "compiling kernels for this machine (first run only)"
+#: The notice of a run that found the cache empty.
+EMPTY_CACHE_NOTICE = "compiling kernels for this machine (first run only; a minute or two)"
 
 
 def compile_part(part, prior, context, samples):
@@ -79,7 +81,7 @@ def warm_up(sampler, context, notify=None, workers=None):
 
     On an empty cache the parts are first compiled in ``workers`` processes
     (default: one per core, at most one per part), after the notice
-    :data:`NOTICE`; whatever they leave undone is compiled here.  On a
+    :data:`EMPTY_CACHE_NOTICE`; whatever they leave undone is compiled here.  On a
     filled cache the notice comes only if loading takes longer than
     :data:`NOTICE_AFTER` seconds (some kernel was not in the cache).
     Either way the kernels are in this process when it returns.
@@ -91,7 +93,7 @@ def warm_up(sampler, context, notify=None, workers=None):
     if cache_is_warm():
         timer.start()
     else:
-        notify(f"{NOTICE}; about a minute")
+        notify(EMPTY_CACHE_NOTICE)
         if workers > 1:
             _compile_in_workers(sampler.config, workers)
     try:
@@ -106,13 +108,17 @@ def _compile_in_workers(config, workers):
     """Fill Numba's cache with every part of ``config``'s kernels, ``workers`` parts at a time.
 
     A worker that fails leaves its part to the caller, which compiles it
-    itself (and raises whatever the worker met).
+    itself (and raises whatever the worker met); so does every part where
+    worker processes cannot be started at all.
 
     Returns
     -------
     list of str
         The parts the workers compiled.
     """
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {part: pool.submit(_compile_in_worker, config.to_dict(), part) for part in PARTS}
-        return [part for part, future in futures.items() if future.exception() is None]
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {part: pool.submit(_compile_in_worker, config.to_dict(), part) for part in PARTS}
+            return [part for part, future in futures.items() if future.exception() is None]
+    except (OSError, ImportError):  # no processes or semaphores here (some sandboxes)
+        return []

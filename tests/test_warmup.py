@@ -22,7 +22,7 @@ def test_an_empty_cache_is_announced_before_compiling(monkeypatch):
     monkeypatch.setattr(warmup, "cache_is_warm", lambda: False)
     notices = []
     seconds = warmup.warm_up(sampler, _context(sampler), notices.append, workers=1)
-    assert notices == [f"{warmup.NOTICE}; about a minute"]
+    assert notices == [warmup.EMPTY_CACHE_NOTICE]
     assert seconds > 0
 
 
