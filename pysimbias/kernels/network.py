@@ -16,6 +16,12 @@ encodings, one-hot) has a faster exact path, :func:`sample_tree_keys`: over
 such inputs every multiply-add rounds exactly as adding or subtracting the
 weight does, so the pre-activations of all inputs are the nodes of one tree of
 partial sums (:func:`sum_tree`), evaluated for 64 networks at once.
+
+The helpers that draw parameters and evaluate layers are ordinary functions
+that the kernels call, not inlined into them: inlined, every kernel held
+copies of the forward pass and of the normal generator in its parallel loop,
+which doubled its compile time, and a call costs nothing next to a forward
+pass over all inputs.
 """
 
 import math
