@@ -107,9 +107,10 @@ def time_family(tree, setup, code, cache_dir):
     """CPU and wall seconds of ``code`` in a fresh interpreter on ``tree``'s code, with Numba's cache in ``cache_dir``."""
     script = _CHILD.format(tree=str(tree), imports=_IMPORTS, setup=setup, code=code)
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
-    result = subprocess.run([sys.executable, "-c", script], cwd=tree, env=env, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", script], check=False, cwd=tree, env=env, capture_output=True,
+                            text=True)
     if result.returncode:
-        raise RuntimeError(result.stderr)
+        raise RuntimeError(f"the subprocess failed (status {result.returncode}): {result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
