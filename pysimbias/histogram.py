@@ -195,14 +195,16 @@ class Histogram:
         return f"Histogram(m={self.m}, samples={self.samples}, distinct={self.distinct})"
 
 
-def compile_kernels(n_words):
-    """Compile (or load from Numba's cache) every counting and ordering kernel for keys of ``n_words``.
+def compile_kernels(n_words, samples=None):
+    """Compile (or load from Numba's cache) the counting and ordering kernels a run on keys of ``n_words`` uses.
 
     A run measures its memory baseline after this, so that a kernel compiled
     halfway through (a table's first doubling, the first sort large enough
-    for the parallel path) cannot take the run beyond its budget.
+    for the parallel path) cannot take the run beyond its budget.  A run of
+    ``samples`` samples never holds more distinct keys than that: when they
+    are too few to reach the parallel sort, it is not compiled.
     """
-    rows = SORT_PARALLEL_ROWS + 1
+    rows = SORT_PARALLEL_ROWS + 1 if samples is None else max(1, min(int(samples), SORT_PARALLEL_ROWS + 1))
     keys = np.zeros((rows, int(n_words)), dtype=np.uint64)
     keys[:, 0] = np.arange(rows, dtype=np.uint64)
     counter = KeyCounter(n_words, capacity=16)

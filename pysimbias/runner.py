@@ -30,12 +30,12 @@ import pyarrow.parquet as pq
 from . import engine
 from .store.checkpoint import Progress, discard_progress, has_progress, run_identity
 from .distributed import check_scheduler, cluster_client, record_on_cluster
-from .engine import check_samples, check_threads, count_chunk, pending_chunks, record_chunks, thread_limit
+from .engine import check_samples, check_threads, pending_chunks, record_chunks, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
-from .histogram import compile_kernels
 from .measures import compute_measures
 from .store.memory import MemoryPlan, parse_memory, peak_rss, plot_fits
 from .store.merge import count_sorted, merge_files, rebatch, text_order
+from .warmup import warm_up
 from .run import (check_callback, check_sampler, measure_context, package_versions, plan_run, prepare, run_description,
                   task_description, validated_config)
 from .store.rundir import (FUNCTIONS, MANIFEST, file_sha256, function_batch_rows, prepare_directory, read_manifest,
@@ -116,7 +116,7 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
     if explicit is None:
         check_sampler(config, encoding, prior, threads, budget)
     context = measure_context(config, encoding, sampler.graph)
-    _warm_up(prior, context)
+    compile_seconds = warm_up(sampler, context, notify)
     plan = explicit or plan_run(config, encoding, prior, threads, budget)
     out = Path(out)
     notify = notify or _ignore
@@ -129,20 +129,14 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
                 notify(f"{out} already holds this finished run; nothing to do")
                 return opened
             stack.callback(opened.release)
-            return _run(out, sampler, context, opened, plan, threads, progress, client, plots, notify)
+            return _run(out, sampler, context, opened, plan, threads, progress, client, plots, notify,
+                        compile_seconds)
     except OSError as exc:
         where = exc.filename or out
         raise RunDirectoryError(
             f"cannot use {where} ({exc.strerror or exc}); the progress so far is kept in {out}: "
             f"fix this and run the same command again with --resume"
         ) from None
-
-
-def _warm_up(prior, context):
-    """Compile (or load) the kernels now, so their memory counts in the baseline."""
-    compile_kernels(prior.n_words)
-    keys = count_chunk(prior, 0, 0, 1)[0]
-    compute_measures(keys, context)
 
 
 def _open_directory(out, config, identity, resume, force):
@@ -191,7 +185,7 @@ def _samples_done(samples, done):
     return total
 
 
-def _run(out, sampler, context, progress_dir, plan, threads, progress, client, plots, notify):
+def _run(out, sampler, context, progress_dir, plan, threads, progress, client, plots, notify, compile_seconds):
     config, encoding, prior = sampler.config, sampler.encoding, sampler.prior
     started = datetime.now(timezone.utc)
     for notice in progress_dir.notices:
@@ -232,6 +226,7 @@ def _run(out, sampler, context, progress_dir, plan, threads, progress, client, p
         "versions": package_versions(),
         "threads": threads,
         "started": started.isoformat(timespec="seconds"),
+        "compile_seconds": round(compile_seconds, 3),
         "backend": backend,
         "memory": {**plan.describe(), "peak_rss_bytes": peak_rss()},
         "progress": {"resumed_samples": resumed, "segments": segments, "notices": notices},

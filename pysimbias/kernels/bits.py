@@ -9,6 +9,7 @@ of the last word are always zero.
 import numba
 import numpy as np
 
+from . import prange_only
 from .sort import bucket_order, bucket_rows, row_order
 
 __all__ = [
@@ -151,7 +152,7 @@ def put_count_order_row(out, r, keys, row, count):
     out[r, 0] = ~np.uint64(count)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def _order_words(keys, counts, with_counts):
     """Bit-reversed words of every key, after the count's complement when ``with_counts``."""
     first = 1 if with_counts else 0
@@ -165,7 +166,7 @@ def _order_words(keys, counts, with_counts):
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def _sorted_count_items(words):
     """Keys and counts of the rows of :func:`count_order_words`, in the rows' lexicographic order.
 
@@ -188,7 +189,7 @@ def _sorted_count_items(words):
     return keys, counts
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def take_rows(keys, order):
     """``keys[order]`` for a 2-d key array, gathered by all threads.
 

@@ -29,6 +29,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from . import prange_only
 from .bits import put_count_order_row
 from .rng import GAMMA, mix64
 
@@ -62,7 +63,7 @@ def _hash_row(keys, r, n_w):
     return h
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@numba.njit(cache=True, parallel=prange_only(), nogil=True)
 def hash_keys(keys):
     """64-bit hash of every row of ``keys``, computed by all threads."""
     out = np.empty(keys.shape[0], dtype=np.uint64)
@@ -133,7 +134,7 @@ def _prefetch_row(typingctx, table, row):
     return types.void(table, types.int64), codegen
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@numba.njit(cache=True, parallel=prange_only(), nogil=True)
 def insert_grouped(table, keys, counts, hashes, starts, next_key, used, limit):
     """Add ``keys`` (with multiplicities ``counts``, or 1 each if it is empty), grouped by :func:`group_keys`.
 
@@ -188,7 +189,7 @@ def insert_grouped(table, keys, counts, hashes, starts, next_key, used, limit):
     return True
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def table_items(table):
     """The occupied slots' keys (D, W) and counts (D,), in slot order.
 
@@ -216,7 +217,7 @@ def table_items(table):
     return keys, counts
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def take_count_words(table, segments):
     """The occupied slots as rows of :func:`pysimbias.kernels.bits.count_order_words` (D, W + 1), in slot order, in place.
 
@@ -249,7 +250,7 @@ def take_count_words(table, segments):
     return table[:total]
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@numba.njit(cache=True, parallel=prange_only(), nogil=True)
 def rehash(table, capacity):
     """Copy a table into a new, empty one of ``capacity`` slots.
 
@@ -274,7 +275,7 @@ def rehash(table, capacity):
     return new_table
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@numba.njit(cache=True, parallel=prange_only(), nogil=True)
 def empty_table(capacity, n_words):
     """A table of ``capacity`` empty slots for keys of ``n_words`` words.
 

@@ -19,6 +19,7 @@ words at a time instead of one edge at a time.
 import numba
 import numpy as np
 
+from . import prange_only
 from .bits import popcount64
 
 __all__ = ["edge_disagreements", "critical_inputs", "xor_disagreements", "xor_critical_inputs"]
@@ -37,7 +38,7 @@ def _bit(words, i):
     return (words[i >> 6] >> np.uint64(i & 63)) & _ONE
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def edge_disagreements(keys, u, v):
     """Number of edges ``(u[e], v[e])`` whose ends get different outputs.
 
@@ -62,7 +63,7 @@ def edge_disagreements(keys, u, v):
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def critical_inputs(keys, indptr, indices):
     """Number of inputs with at least one neighbour of a different output.
 
@@ -110,7 +111,7 @@ def _xor_permuted(keys, r, d, out):
                 out[w] = ((x >> shift) & mask) | ((x & mask) << shift)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def xor_disagreements(keys, diffs):
     """Number of edges {i, i XOR d}, d in ``diffs``, whose ends get different outputs.
 
@@ -140,7 +141,7 @@ def xor_disagreements(keys, diffs):
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def xor_critical_inputs(keys, diffs):
     """Number of inputs i with some i XOR d, d in ``diffs``, of a different output.
 

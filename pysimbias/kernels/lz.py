@@ -17,6 +17,7 @@ the words.
 import numba
 import numpy as np
 
+from . import prange_only
 from .bits import popcount64, reverse64
 
 __all__ = ["count_ones", "lz76", "lz78"]
@@ -151,7 +152,7 @@ def _lz76_lanes(s0, s1, m, phrases, match0, match1, extending):
         phrases[b] += np.int64(extending[b] != 0)  # a last phrase that runs to the end
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def count_ones(keys, m):
     """Number of 1s of each packed function.
 
@@ -176,7 +177,7 @@ def count_ones(keys, m):
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def lz76(keys, m, reverse):
     """Lempel–Ziv (1976) phrase count, Kaspar–Schuster formulation.
 
@@ -250,7 +251,7 @@ def _lz78_row(row, m, child):
     return nodes - 1
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def lz78(keys, m):
     """Distinct-phrase (LZ78) count, as ``lempel_ziv_complexity`` computes it.
 

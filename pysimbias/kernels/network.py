@@ -16,6 +16,12 @@ encodings, one-hot) has a faster exact path, :func:`sample_tree_keys`: over
 such inputs every multiply-add rounds exactly as adding or subtracting the
 weight does, so the pre-activations of all inputs are the nodes of one tree of
 partial sums (:func:`sum_tree`), evaluated for 64 networks at once.
+
+The helpers that draw parameters and evaluate layers are ordinary functions
+that the kernels call, not inlined into them: inlined, every kernel held
+copies of the forward pass and of the normal generator in its parallel loop,
+which doubled its compile time, and a call costs nothing next to a forward
+pass over all inputs.
 """
 
 import math
@@ -23,6 +29,7 @@ import math
 import numba
 import numpy as np
 
+from . import prange_only
 from .rng import fill_normal_columns, fill_normal_work, fill_uniform, normal_work_size, stream_seed
 from .vector import MAX_ROWS, TREE_LANES, dense_tile, pack_positive, padded_length, tree_keys
 
@@ -96,7 +103,7 @@ def param_scales(sizes, bias, sigma_w, sigma_b):
     return scales
 
 
-@numba.njit(inline="always")
+@numba.njit
 def _draw_one(seed, law, scales, params, work):
     """Draw one network's parameters: standard draws times ``scales``.
 
@@ -110,7 +117,7 @@ def _draw_one(seed, law, scales, params, work):
         params[k] *= scales[k]
 
 
-@numba.njit(inline="always")
+@numba.njit
 def _draw_columns(key0, key1, first, law, scales, cols, params, work):
     """Column j of ``cols`` = the parameters of sample ``first + j`` of the chunk.
 
@@ -153,7 +160,7 @@ def _tanh32(x):
     return x * p / q
 
 
-@numba.njit(inline="always")
+@numba.njit
 def _dense_layer(out, out_row, params, off, fan_in, fan_out, bias, cur, cur_row, act):
     """``out[out_row + j] = act(b[j] + sum_a W[a, j] * cur[cur_row + a])`` for every unit j.
 
@@ -175,7 +182,7 @@ def _dense_layer(out, out_row, params, off, fan_in, fan_out, bias, cur, cur_row,
                 out[r, i] = _tanh32(out[r, i])
 
 
-@numba.njit(inline="always")
+@numba.njit
 def _forward_key(params, sizes, bias, act, scratch, keys, r, m):
     """Evaluate one network on the first ``m`` inputs and pack its output bits into ``keys[r]``.
 
@@ -218,7 +225,7 @@ def _scratch(sizes, XT):
     return scratch
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def draw_params(key0, key1, start, count, sizes, bias, law, sigma_w, sigma_b):
     """Parameters of samples ``start .. start+count-1`` of a chunk, one row each.
 
@@ -234,7 +241,7 @@ def draw_params(key0, key1, start, count, sizes, bias, law, sigma_w, sigma_b):
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def keys_from_params(params, XT, sizes, bias, act):
     """Packed functions of networks given by rows of ``params``."""
     count = params.shape[0]
@@ -251,7 +258,7 @@ def keys_from_params(params, XT, sizes, bias, act):
     return keys
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@numba.njit(cache=True, parallel=prange_only(), nogil=True)
 def sample_keys(key0, key1, start, count, XT, sizes, bias, act, law, sigma_w, sigma_b):
     """Draw networks ``start .. start+count-1`` of a chunk and return their packed functions.
 
@@ -330,7 +337,7 @@ def sum_tree(XT, max_nodes=MAX_TREE_NODES):
                  for t in (np.concatenate(src), np.concatenate(coord), flip, node))
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@numba.njit(cache=True, parallel=prange_only(), nogil=True)
 def sample_tree_keys(key0, key1, start, count, src, coord, flip, out_node, sizes, bias, law, sigma_w, sigma_b):
     """:func:`sample_keys` of a perceptron, by the sum tree ``(src, coord, flip, out_node)``.
 

@@ -41,6 +41,7 @@ Priors:
 import numba
 import numpy as np
 
+from . import prange_only
 from .rng import fill_bits, fill_normal, stream_seed
 
 __all__ = ["mulhi", "gp_keys", "voronoi_keys", "tree_keys", "fixed_ones_keys", "shuffled_keys"]
@@ -104,7 +105,7 @@ def _partial_shuffle(order, draws, first, count):
         order[j] = held
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def gp_keys(key0, key1, start, count, chol):
     """Signs of Gaussian-process draws ``chol @ z``, packed (output 1 iff > 0).
 
@@ -131,7 +132,7 @@ def gp_keys(key0, key1, start, count, chol):
     return keys
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def voronoi_keys(key0, key1, start, count, points, n_centres):
     """Nearest-centre labellings with ``n_centres`` random input centres."""
     m, d = points.shape
@@ -174,7 +175,7 @@ def voronoi_keys(key0, key1, start, count, points, n_centres):
     return keys
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def tree_keys(key0, key1, start, count, points, lows, highs, depth):
     """Random complete axis-aligned decision trees of depth ``depth``, packed."""
     m, d = points.shape
@@ -204,7 +205,7 @@ def tree_keys(key0, key1, start, count, points, lows, highs, depth):
     return keys
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def fixed_ones_keys(key0, key1, start, count, m, cumulative):
     """Uniform functions with t ones, t drawn from ``cumulative`` (counts of t = 0..m, summed)."""
     n_draws = 1 + m // 2
@@ -228,7 +229,7 @@ def fixed_ones_keys(key0, key1, start, count, m, cumulative):
     return keys
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def shuffled_keys(key0, key1, start, count, reference, cumulative, m):
     """Reference functions drawn by ``cumulative`` counts, inputs freshly permuted."""
     keys = np.empty((count, reference.shape[1]), dtype=np.uint64)

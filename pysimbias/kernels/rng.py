@@ -20,6 +20,8 @@ import math
 import numba
 import numpy as np
 
+from . import prange_only
+
 __all__ = ["chunk_key", "stream_seed", "fill_normal", "fill_normal_columns", "fill_normal_work", "normal_work_size", "fill_uniform", "fill_bits", "sample_random_keys"]
 
 GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -313,7 +315,7 @@ def fill_bits(seed, out, m):
         out[nw - 1] &= (np.uint64(1) << np.uint64(rem)) - np.uint64(1)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=prange_only())
 def sample_random_keys(key0, key1, start, count, m):
     """Keys of samples ``start .. start+count-1`` of a chunk of uniform random functions."""
     keys = np.empty((count, (m + 63) // 64), dtype=np.uint64)

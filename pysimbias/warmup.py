@@ -1,0 +1,124 @@
+"""Compiling the kernels a run will use before it starts, in parallel on a fresh install.
+
+A run compiles (or loads from Numba's cache) its kernels before it measures
+its memory baseline, so that no compilation happens halfway through.  The
+kernels are those of three parts, each a function of the config alone:
+
+* ``sampler``: the prior's sampling kernels, on one sample;
+* ``counting``: the counting and ordering kernels for the run's key width
+  (:func:`pysimbias.histogram.compile_kernels`, for the run's size);
+* ``measures``: the measure kernels of the run's encoding and graph.
+
+On a warm cache loading them takes a second.  On an empty one (the first run
+after installing) compiling them takes minutes of one core, so the parts are
+compiled at the same time in worker processes that fill the cache, one per
+core, and the run then loads them from it.
+"""
+
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from .config import SampleConfig
+from .histogram import compile_kernels
+from .kernels import counting, lz
+from .kernels.rng import chunk_key
+from .measures import MeasureContext, compute_measures
+
+__all__ = ["EMPTY_CACHE_NOTICE", "NOTICE", "PARTS", "cache_is_warm", "warm_up"]
+
+#: The parts of a run's kernels, longest to compile first.
+PARTS = ("sampler", "counting", "measures")
+
+#: Kernels every run uses: while their cache entries are missing, the cache is empty.
+_PROBES = (counting.insert_grouped, lz.lz76)
+#: Seconds of warming up after which a run that found the cache filled says that it is compiling.
+NOTICE_AFTER = 2.0
+#: The notice of a run that compiles kernels.
+NOTICE = "compiling kernels for this machine (first run only)"
+#: The notice of a run that found the cache empty.
+EMPTY_CACHE_NOTICE = "compiling kernels for this machine (first run only; a minute or two)"
+
+
+def compile_part(part, prior, context, samples):
+    """Compile (or load) the kernels of one part of a run."""
+    if part == "sampler":
+        prior.sample_chunk(chunk_key(0, 0), 1)
+    elif part == "counting":
+        compile_kernels(prior.n_words, samples)
+    else:
+        compute_measures(np.zeros((1, prior.n_words), dtype=np.uint64), context)
+
+
+def _compile_in_worker(config_dict, part):
+    """Worker process: compile one part of the run of ``config_dict`` into Numba's cache."""
+    from .run import prepare
+
+    sampler = prepare(SampleConfig.from_dict(config_dict))
+    compile_part(part, sampler.prior, MeasureContext.for_encoding(sampler.encoding, sampler.graph),
+                 sampler.config.samples)
+
+
+def cache_is_warm():
+    """Whether Numba's cache holds kernels of this pysimbias version for this machine.
+
+    Looks only at whether the cache index of kernels every run uses has
+    entries that match their sources: after any run has filled the cache, a
+    run with other kernels (another prior) compiles those on its own.
+    """
+    try:
+        return all(probe._cache._cache_file._load_index() for probe in _PROBES)
+    except (AttributeError, OSError, EOFError, ValueError):
+        return False
+
+
+def warm_up(sampler, context, notify=None, workers=None):
+    """Compile (or load) every kernel the run of ``sampler`` uses; return the seconds it took.
+
+    On an empty cache the parts are first compiled in ``workers`` processes
+    (default: one per core, at most one per part), after the notice
+    :data:`EMPTY_CACHE_NOTICE`; whatever they leave undone is compiled here.  On a
+    filled cache the notice comes only if loading takes longer than
+    :data:`NOTICE_AFTER` seconds (some kernel was not in the cache).
+    Either way the kernels are in this process when it returns.
+    """
+    start = time.perf_counter()
+    notify = notify or (lambda message: None)
+    workers = min(len(PARTS), os.cpu_count() or 1) if workers is None else int(workers)
+    timer = threading.Timer(NOTICE_AFTER, notify, (NOTICE,))
+    if cache_is_warm():
+        timer.start()
+    else:
+        notify(EMPTY_CACHE_NOTICE)
+        if workers > 1:
+            _compile_in_workers(sampler.config, workers)
+    try:
+        for part in PARTS:
+            compile_part(part, sampler.prior, context, sampler.config.samples)
+    finally:
+        timer.cancel()
+    return time.perf_counter() - start
+
+
+def _compile_in_workers(config, workers):
+    """Fill Numba's cache with every part of ``config``'s kernels, ``workers`` parts at a time.
+
+    A worker that fails leaves its part to the caller, which compiles it
+    itself (and raises whatever the worker met); so does every part where
+    worker processes cannot be started at all.
+
+    Returns
+    -------
+    list of str
+        The parts the workers compiled.
+    """
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {part: pool.submit(_compile_in_worker, config.to_dict(), part) for part in PARTS}
+            return [part for part, future in futures.items() if future.exception() is None]
+    except (OSError, ImportError):  # no processes or semaphores here (some sandboxes)
+        return []

@@ -1,0 +1,66 @@
+"""Compiling a run's kernels before it starts: the notice, the worker processes, the manifest entry."""
+
+import time
+
+import numpy as np
+
+import pysimbias
+from pysimbias import warmup
+from pysimbias.config import SampleConfig
+from pysimbias.measures import MeasureContext
+from pysimbias.run import prepare
+
+SMALL = SampleConfig(prior="perceptron", n=4, samples=300, seed=3).validated()
+
+
+def _context(sampler):
+    return MeasureContext.for_encoding(sampler.encoding, sampler.graph)
+
+
+def test_an_empty_cache_is_announced_before_compiling(monkeypatch):
+    sampler = prepare(SMALL)
+    monkeypatch.setattr(warmup, "cache_is_warm", lambda: False)
+    notices = []
+    seconds = warmup.warm_up(sampler, _context(sampler), notices.append, workers=1)
+    assert notices == [warmup.EMPTY_CACHE_NOTICE]
+    assert seconds > 0
+
+
+def test_a_filled_cache_that_loads_at_once_says_nothing(monkeypatch):
+    sampler = prepare(SMALL)
+    warmup.warm_up(sampler, _context(sampler), workers=1)  # compiled (or loaded) now, if not before
+    monkeypatch.setattr(warmup, "cache_is_warm", lambda: True)
+    notices = []
+    warmup.warm_up(sampler, _context(sampler), notices.append, workers=1)
+    assert notices == []
+
+
+def test_a_filled_cache_that_is_slow_to_load_says_it_is_compiling(monkeypatch):
+    sampler = prepare(SMALL)
+    monkeypatch.setattr(warmup, "cache_is_warm", lambda: True)
+    monkeypatch.setattr(warmup, "NOTICE_AFTER", 0.0)
+    compile_part = warmup.compile_part
+
+    def slow_part(*args):
+        time.sleep(0.2)
+        compile_part(*args)
+
+    monkeypatch.setattr(warmup, "compile_part", slow_part)
+    notices = []
+    warmup.warm_up(sampler, _context(sampler), notices.append, workers=1)
+    assert notices == [warmup.NOTICE]
+
+
+def test_worker_processes_compile_every_part_of_a_config():
+    # Spawned workers import pysimbias afresh; this fails if a part cannot be rebuilt from the config alone.
+    assert warmup._compile_in_workers(SMALL, 2) == list(warmup.PARTS)
+
+
+def test_cache_is_warm_is_a_bool():
+    assert warmup.cache_is_warm() in (True, False)
+
+
+def test_the_manifest_records_the_compile_time(tmp_path):
+    manifest = pysimbias.sample_to_directory(tmp_path / "run", SMALL, plots=False)
+    assert isinstance(manifest["compile_seconds"], float) and manifest["compile_seconds"] >= 0
+    assert np.isfinite(manifest["compile_seconds"])
