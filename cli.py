@@ -144,8 +144,10 @@ def cli():
                    "[default: 50%]")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Count the chunks on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of locally.")
+@click.option("--measures", "extra_measures", metavar="NAMES", default="",
+              help="Comma-separated measures to add to the default ones (e.g. sop, which is slow).")
 def sample(prior, n, encoding, graph, samples, seed, threads, out, force, no_plots, resume, memory, scheduler,
-           **given):
+           extra_measures, **given):
     """Sample random functions from a prior, count them exactly, measure and plot them.
 
     Writes OUT/functions.parquet (one row per distinct function with its count
@@ -162,7 +164,8 @@ def sample(prior, n, encoding, graph, samples, seed, threads, out, force, no_plo
     try:
         manifest = pysimbias.sample_to_directory(
             out, config, threads=threads, progress=bar, memory=memory, resume=resume, force=force,
-            scheduler=scheduler, plots=not no_plots, notify=lambda message: click.echo(message, err=True))
+            scheduler=scheduler, plots=not no_plots, notify=lambda message: click.echo(message, err=True),
+            measures=extra_measures)
     finally:
         bar.close()
     sampled = manifest["samples"] - manifest.get("progress", {}).get("resumed_samples", 0)

@@ -26,7 +26,7 @@ from .measures import get_measure
 from .measures.basic import binary_entropy
 
 __all__ = ["Reference", "QUANTILES", "NO_SIMPLICITY", "compare_runs", "weighted_quantile",
-           "kl_bits", "exact_reference", "sampled_reference", "terminal_table", "overlay_figure",
+           "kl_bits", "exact_reference", "sampled_reference", "terminal_table", "overlay_figure", "walsh_overlay_figure",
            "write_comparison", "compare_directories"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -364,8 +364,42 @@ def overlay_figure(name, entries, title="", ax=None):
     return fig
 
 
+def walsh_overlay_figure(entries, title=""):
+    """Every run's Walsh spectrum by degree on one log axis, with the counting measure's dashed.
+
+    Runs without a ``walsh_spectrum`` (not on bit vectors) are left out.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    counting = {}
+    for k, entry in enumerate(entries):
+        spectrum = entry.run.manifest.get("walsh_spectrum")
+        if spectrum is None:
+            continue
+        prior = np.asarray(spectrum["prior"], dtype=np.float64)
+        ax.plot(spectrum["degree"], np.where(prior > 0, prior, np.nan), "o-", color=f"C{k % 10}", label=entry.label)
+        counting[len(spectrum["degree"]) - 1] = spectrum
+    for n, spectrum in counting.items():
+        ax.plot(spectrum["degree"], spectrum["counting"], color="0.4", ls=(0, (4, 2)), lw=2,
+                label=f"counting measure, n = {n}: C(n, k) / 2^n")
+    ax.set_yscale("log")
+    ax.set_xlabel("degree k = |S|")
+    ax.set_ylabel("Σ_{|S|=k} E[f̂(S)²]  (±1 outputs)")
+    ax.set_title(title or "Walsh spectrum by degree", fontsize=11)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return fig
+
+
 def write_comparison(frame, entries, out, plots=True, dpi=100):
     """Write ``compare.csv``, ``compare.txt`` and (with ``plots``) ``p_<measure>.png`` into ``out``.
+
+    With ``plots``, runs on bit vectors also get ``walsh_spectrum.png``
+    (:func:`walsh_overlay_figure`).
 
     Returns
     -------
@@ -384,10 +418,14 @@ def write_comparison(frame, entries, out, plots=True, dpi=100):
     if plots:
         import matplotlib.pyplot as plt
 
-        for name in dict.fromkeys(frame["measure"]):
-            fig = overlay_figure(name, entries)
+        figures = {f"p_{name}.png": lambda name=name: overlay_figure(name, entries)
+                   for name in dict.fromkeys(frame["measure"])}
+        if any("walsh_spectrum" in entry.run.manifest for entry in entries):
+            figures["walsh_spectrum.png"] = lambda: walsh_overlay_figure(entries)
+        for filename, draw in figures.items():
+            fig = draw()
             fig.tight_layout()
-            path = out / f"p_{name}.png"
+            path = out / filename
             tmp = path.with_name(f".{path.name}.tmp.png")
             fig.savefig(tmp, dpi=dpi)
             plt.close(fig)

@@ -17,7 +17,8 @@ from .engine import check_samples, check_threads, count_functions, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
 from .inputs.graphs import make_graph
 from .histogram import Histogram
-from .measures import MeasureContext, compute_measures
+from .measures import MeasureContext, compute_measures, run_measures
+from .measures.walsh import walsh_spectrum
 from .store.memory import current_rss, format_bytes, parse_memory, peak_rss, plan_memory
 from .learning import sampled_prior
 from .store.rundir import (FUNCTIONS, function_batch_rows, prepare_directory, read_histogram, write_functions,
@@ -119,7 +120,9 @@ class Run:
         Seconds spent sampling and counting.
     manifest : dict
         Extra facts recorded with the run (versions, threads, timestamps,
-        memory, what the prior resolved its parameters to).
+        memory, what the prior resolved its parameters to, and for
+        bit-vector encodings the Walsh spectrum by degree,
+        ``walsh_spectrum``: see :func:`pysimbias.measures.walsh.walsh_spectrum`).
     """
 
     config: SampleConfig
@@ -127,6 +130,7 @@ class Run:
     elapsed: float = 0.0
     manifest: dict = field(default_factory=dict)
     _measures: dict = field(default=None, repr=False)
+    _requested: tuple = field(default=(), repr=False)
     _encoding: object = field(default=None, repr=False)
     _graph: object = field(default=None, repr=False)
 
@@ -152,7 +156,8 @@ class Run:
     def measures(self):
         """Measures of every distinct function, in histogram order (computed once)."""
         if self._measures is None:
-            self._measures = compute_measures(self.histogram.keys, self.measure_context())
+            context = self.measure_context()
+            self._measures = compute_measures(self.histogram.keys, context, run_measures(context, self._requested))
         return self._measures
 
     def to_frame(self, limit=None):
@@ -181,7 +186,7 @@ class Run:
         return out
 
 
-def sample(config=None, *, threads=None, progress=None, memory=None, **params):
+def sample(config=None, *, threads=None, progress=None, memory=None, measures=(), **params):
     """Sample random functions from a prior and count them, in memory.
 
     The whole histogram is held in memory; for runs whose distinct
@@ -201,6 +206,9 @@ def sample(config=None, *, threads=None, progress=None, memory=None, **params):
         Memory budget (bytes, or text such as ``"8G"`` or ``"50%"``; default
         half of physical memory).  A run whose table of distinct functions
         would outgrow it stops with InvalidParameterError.
+    measures : sequence of str or str, optional
+        Measures to compute besides the default ones (e.g. ``["sop"]``, or
+        ``"sop"``); see :func:`pysimbias.measures.run_measures`.
 
     Returns
     -------
@@ -212,7 +220,7 @@ def sample(config=None, *, threads=None, progress=None, memory=None, **params):
     >>> run.histogram.samples
     10000
     """
-    return prepare(config, **params).run(threads=threads, progress=progress, memory=memory)
+    return prepare(config, **params).run(threads=threads, progress=progress, memory=memory, measures=measures)
 
 
 @dataclass
@@ -228,9 +236,10 @@ class Sampler:
     graph: object
     prior: object
 
-    def run(self, threads=None, progress=None, memory=None):
+    def run(self, threads=None, progress=None, memory=None, measures=()):
         """Sample and count in memory; see :func:`sample`."""
         threads = check_threads(threads)
+        requested = tuple(run_measures(MeasureContext.for_encoding(self.encoding, self.graph), measures))
         check_callback("progress", progress)
         budget = parse_memory(memory)
         config, prior = self.config, self.prior
@@ -244,7 +253,11 @@ class Sampler:
                  "started": started.isoformat(timespec="seconds"),
                  "memory": {"budget_bytes": budget, "peak_rss_bytes": peak_rss()},
                  "prior": prior.describe()}
-        return Run(config, histogram, elapsed, extra, _encoding=self.encoding, _graph=self.graph)
+        if self.encoding.vertices is not None:
+            extra["walsh_spectrum"] = walsh_spectrum(histogram.keys, histogram.counts, self.encoding.vertices,
+                                                     self.encoding.n)
+        return Run(config, histogram, elapsed, extra, _requested=requested, _encoding=self.encoding,
+                   _graph=self.graph)
 
 
 def prepare(config=None, **params):
@@ -277,5 +290,6 @@ def load_run(path):
     if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)):
         raise RunDirectoryError(f"{path}/manifest.json has an invalid elapsed_seconds entry")
     measures = {name: table.column(name).to_numpy() for name in table.column_names[2:]}
-    extra = {k: v for k, v in manifest.items() if k in ("versions", "threads", "started", "memory", "prior")}
+    extra = {k: v for k, v in manifest.items()
+             if k in ("versions", "threads", "started", "memory", "prior", "walsh_spectrum")}
     return Run(config, histogram, float(elapsed), extra, measures)

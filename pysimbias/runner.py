@@ -33,7 +33,8 @@ from .distributed import check_scheduler, cluster_client, record_on_cluster
 from .engine import check_samples, check_threads, count_chunk, pending_chunks, record_chunks, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
 from .histogram import compile_kernels
-from .measures import MeasureContext, compute_measures
+from .measures import MeasureContext, compute_measures, run_measures
+from .measures.walsh import walsh_degree_weights, walsh_spectrum_entry
 from .store.memory import MemoryPlan, parse_memory, peak_rss, plot_fits
 from .store.merge import count_sorted, merge_files, rebatch, text_order
 from .run import check_callback, check_sampler, package_versions, plan_run, prepare, run_description, validated_config
@@ -48,7 +49,7 @@ def _ignore(message):
 
 
 def sample_to_directory(out, config=None, *, threads=None, progress=None, memory=None, resume=False, force=False,
-                        scheduler=None, plots=True, notify=None, **params):
+                        scheduler=None, plots=True, notify=None, measures=(), **params):
     """Sample a run into directory ``out``, resumably and within a memory budget.
 
     Parameters
@@ -115,6 +116,7 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
     if explicit is None:
         check_sampler(config, encoding, prior, threads, budget)
     context = MeasureContext.for_encoding(encoding, sampler.graph)
+    names = run_measures(context, measures)
     _warm_up(prior, context)
     plan = explicit or plan_run(config, encoding, prior, threads, budget)
     out = Path(out)
@@ -128,7 +130,7 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
                 notify(f"{out} already holds this finished run; nothing to do")
                 return opened
             stack.callback(opened.release)
-            return _run(out, sampler, context, opened, plan, threads, progress, client, plots, notify)
+            return _run(out, sampler, (context, names), opened, plan, threads, progress, client, plots, notify)
     except OSError as exc:
         where = exc.filename or out
         raise RunDirectoryError(
@@ -190,7 +192,7 @@ def _samples_done(samples, done):
     return total
 
 
-def _run(out, sampler, context, progress_dir, plan, threads, progress, client, plots, notify):
+def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client, plots, notify):
     config, encoding, prior = sampler.config, sampler.encoding, sampler.prior
     started = datetime.now(timezone.utc)
     for notice in progress_dir.notices:
@@ -212,14 +214,14 @@ def _run(out, sampler, context, progress_dir, plan, threads, progress, client, p
         raise RunDirectoryError(f"{progress_dir.directory} lost track of some chunks; run again with --resume")
     segments = len(progress_dir.segments)
     notify(f"sampling done; merging {segments} segment{'s' * (segments != 1)} into {FUNCTIONS} and measuring")
-    digest, samples, distinct, names = _write_functions(out, progress_dir, plan, prior, context)
+    digest, samples, distinct, names, walsh = _write_functions(out, progress_dir, plan, prior, *measuring)
     if samples != config.samples:
         (out / FUNCTIONS).unlink()
         raise RunDirectoryError(f"the saved progress in {progress_dir.directory} holds {samples:,} samples, not "
                                 f"{config.samples:,}; pass --force to sample again")
     notices = list(progress_dir.notices)
     if plots:
-        notices += _plot(out, config, encoding, plan, distinct, notify)
+        notices += _plot(out, config, encoding, plan, distinct, notify, walsh)
     extra = {
         "versions": package_versions(),
         "threads": threads,
@@ -228,6 +230,7 @@ def _run(out, sampler, context, progress_dir, plan, threads, progress, client, p
         "memory": {**plan.describe(), "peak_rss_bytes": peak_rss()},
         "progress": {"resumed_samples": resumed, "segments": segments, "notices": notices},
         "prior": prior.describe(),
+        **({} if walsh is None else {"walsh_spectrum": walsh}),
     }
     manifest = run_description(config, encoding, sampler.graph, samples, distinct, names, elapsed, extra)
     write_manifest(out, {**manifest, "files": {FUNCTIONS: digest}})
@@ -235,27 +238,34 @@ def _run(out, sampler, context, progress_dir, plan, threads, progress, client, p
     return read_manifest(out)
 
 
-def _write_functions(out, progress_dir, plan, prior, context):
-    """Merge the segments into ``functions.parquet``; return its digest, samples, distinct, measure names."""
+def _write_functions(out, progress_dir, plan, prior, context, names):
+    """Merge the segments into ``functions.parquet``.
+
+    Returns its digest, samples, distinct functions, measure names and the
+    Walsh spectrum entry (None unless the encoding is a bit-vector one).
+    """
     scratch = progress_dir.scratch()
     segments = [progress_dir.segments[seq] for seq in sorted(progress_dir.segments)]
     merged = merge_files(segments, text_order, True, plan, scratch, prior.n_words)
     ordered = count_sorted(merged, plan, scratch, prior.n_words)
-    totals = {"samples": 0, "distinct": 0, "names": []}
+    totals = {"samples": 0, "distinct": 0, "names": [], "walsh": 0.0}
 
     def batches():
         for keys, counts in rebatch(ordered, function_batch_rows(prior.m)):
             totals["samples"] += int(counts.sum())
             totals["distinct"] += int(counts.shape[0])
-            measures = compute_measures(keys, context)
+            measures = compute_measures(keys, context, names)
             totals["names"] = list(measures)
+            if context.vertices is not None:
+                totals["walsh"] = totals["walsh"] + counts @ walsh_degree_weights(keys, context.vertices, context.n)
             yield keys, counts, measures
 
     digest = write_function_batches(out, prior.m, batches())
-    return digest, totals["samples"], totals["distinct"], totals["names"]
+    walsh = None if context.vertices is None else walsh_spectrum_entry(totals["walsh"], totals["samples"], context.n)
+    return digest, totals["samples"], totals["distinct"], totals["names"], walsh
 
 
-def _plot(out, config, encoding, plan, distinct, notify):
+def _plot(out, config, encoding, plan, distinct, notify, walsh):
     """Draw the plots from the table's columns if they fit the budget; return the notices."""
     from .plots import plot_columns
 
@@ -266,5 +276,5 @@ def _plot(out, config, encoding, plan, distinct, notify):
         return [notice]
     table = pq.read_table(out / FUNCTIONS, columns=["count", "klz", "ones"])
     columns = {name: table.column(name).to_numpy() for name in table.column_names}
-    plot_columns(config, encoding, columns.pop("count"), columns, out)
+    plot_columns(config, encoding, columns.pop("count"), columns, out, walsh=walsh)
     return []

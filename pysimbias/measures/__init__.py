@@ -3,12 +3,14 @@
 Importing the package registers the core measures (``ones``, ``entropy``,
 ``lz76``, ``klz``, ``lz78``), then the continuity-aware ones (``boundary``,
 ``csr``, ``gc``, ``walsh_degree``), which apply only where the context has a
-neighbour graph or bit-vector inputs; further measures plug in with
+neighbour graph or bit-vector inputs, and ``sop``, which a run computes
+only on request (:func:`run_measures`); further measures plug in with
 :func:`register_measure`.
 """
 
 from . import basic  # noqa: F401  (registers the core measures)
 from . import continuity, walsh  # noqa: F401,E402  (register the continuity-aware measures)
+from . import sop  # noqa: F401,E402  (registers sop, computed on request only)
 from .registry import (
     Measure,
     MeasureContext,
@@ -16,6 +18,7 @@ from .registry import (
     compute_measures,
     get_measure,
     register_measure,
+    run_measures,
 )
 
 __all__ = [
@@ -25,4 +28,5 @@ __all__ = [
     "get_measure",
     "available_measures",
     "compute_measures",
+    "run_measures",
 ]

@@ -1,0 +1,114 @@
+"""The sop measure against brute force, and the Walsh spectrum by degree against direct sums and walsh_degree."""
+
+import functools
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import pysimbias
+from pysimbias import InvalidParameterError
+from pysimbias.inputs.encodings import make_encoding
+from pysimbias.kernels.bits import pack_bits
+from pysimbias.measures import MeasureContext, compute_measures, run_measures
+from pysimbias.measures.walsh import counting_walsh_spectrum, walsh_degree_weights, walsh_spectrum
+
+
+def brute_force_sop(bits, n):
+    """Fewest literals of any DNF of f: some cube inside the on-set covers its lowest uncovered point."""
+    m = 1 << n
+    onset = sum(1 << i for i, b in enumerate(bits) if b)
+    implicants = []
+    for cube in itertools.product((0, 1, None), repeat=n):
+        mask = sum(1 << i for i in range(m)
+                   if all(c is None or c == (i >> (n - 1 - j)) & 1 for j, c in enumerate(cube)))
+        if mask & ~onset == 0:
+            implicants.append((mask, sum(c is not None for c in cube)))
+
+    @functools.lru_cache(maxsize=None)
+    def cost(left):
+        if left == 0:
+            return 0
+        lowest = left & -left
+        return min(literals + cost(left & ~mask) for mask, literals in implicants if mask & lowest)
+
+    return cost(onset)
+
+
+def _all_functions(n):
+    m = 1 << n
+    return np.array([[(f >> i) & 1 for i in range(m)] for f in range(1 << m)], dtype=bool)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_sop_is_minimal_for_every_function_of_up_to_three_bits(n):
+    bits = _all_functions(n)
+    context = MeasureContext.for_encoding(make_encoding("binary", n))
+    values = compute_measures(pack_bits(bits), context, ["sop"])["sop"]
+    assert values.tolist() == [brute_force_sop(row, n) for row in bits]
+
+
+@pytest.mark.parametrize("encoding", ["binary", "gray", "permuted:3", "pm1"])
+def test_sop_known_values(encoding):
+    n = 6
+    enc = make_encoding(encoding, n)
+    vertices = enc.vertices
+    parity = np.array([bin(int(v)).count("1") % 2 for v in vertices], dtype=bool)
+    majority_of_first_three = np.array([bin(int(v) >> 3).count("1") >= 2 for v in vertices], dtype=bool)
+    rows = np.array([np.zeros(enc.m, bool), np.ones(enc.m, bool), parity, majority_of_first_three])
+    values = compute_measures(pack_bits(rows), MeasureContext.for_encoding(enc), ["sop"])["sop"]
+    assert values.tolist() == [0, 0, n * 2 ** (n - 1), 6]
+
+
+def test_sop_is_on_request_only_and_refused_off_the_cube():
+    context = MeasureContext.for_encoding(make_encoding("binary", 3))
+    assert "sop" not in run_measures(context)
+    assert run_measures(context, "sop")[-1] == "sop"
+    with pytest.raises(InvalidParameterError, match="bit-vector"):
+        run_measures(MeasureContext.for_encoding(make_encoding("gaussian:2", 3)), ["sop"])
+    with pytest.raises(InvalidParameterError, match="bit-vector"):
+        pysimbias.sample(prior="gp", n=3, encoding="onehot", samples=10, measures=["sop"])
+    run = pysimbias.sample(prior="perceptron", n=3, samples=500, seed=1, measures="sop")
+    assert "sop" in run.measures and "sop" not in pysimbias.sample(prior="perceptron", n=3, samples=50).measures
+
+
+def walsh_weights_reference(bits, vertices, n):
+    """Σ_{|S|=k} F̂(S)^2 by direct sums over the cube."""
+    sign = {int(v): 1 - 2 * int(b) for v, b in zip(vertices, bits)}
+    weights = [0.0] * (n + 1)
+    for s in range(1 << n):
+        coefficient = sum(sign[x] * (-1) ** bin(s & x).count("1") for x in range(1 << n)) / (1 << n)
+        weights[bin(s).count("1")] += coefficient ** 2
+    return weights
+
+
+@pytest.mark.parametrize("encoding", ["binary", "gray", "permuted:1"])
+def test_walsh_weights_against_direct_sums(encoding):
+    n = 4
+    enc = make_encoding(encoding, n)
+    bits = np.random.default_rng(2).integers(0, 2, (40, enc.m)).astype(bool)
+    bits[0] = False
+    fast = walsh_degree_weights(pack_bits(bits), enc.vertices, n, block=7)
+    expected = [walsh_weights_reference(row, enc.vertices, n) for row in bits]
+    np.testing.assert_allclose(fast, expected, atol=1e-12)
+    np.testing.assert_allclose(fast.sum(axis=1), 1.0)
+    assert fast[0].tolist() == [1.0, 0.0, 0.0, 0.0, 0.0]
+
+
+def test_counting_spectrum_is_the_mean_of_all_functions():
+    n = 3
+    bits = _all_functions(n)
+    spectrum = walsh_spectrum(pack_bits(bits), np.ones(len(bits)), make_encoding("binary", n).vertices, n)
+    np.testing.assert_allclose(spectrum["prior"], counting_walsh_spectrum(n), atol=1e-15)
+    np.testing.assert_allclose(spectrum["counting"], [math.comb(3, k) / 8 for k in range(4)])
+
+
+@pytest.mark.parametrize("encoding", ["binary", "pm1", "gray"])
+def test_spectrum_mean_is_walsh_degree(encoding):
+    run = pysimbias.sample(prior="mlp", widths="6", n=4, encoding=encoding, samples=3000, seed=4)
+    spectrum = run.manifest["walsh_spectrum"]
+    mean = sum(k * w for k, w in zip(spectrum["degree"], spectrum["prior"]))
+    np.testing.assert_allclose(mean, np.average(run.measures["walsh_degree"], weights=run.histogram.counts),
+                               rtol=1e-12)
+    np.testing.assert_allclose(sum(spectrum["prior"]), 1.0)
