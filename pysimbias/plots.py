@@ -176,7 +176,13 @@ def grid_functions_figure(texts, probabilities, side, title=""):
         ax.axis("off")
     for rank, (text, p, ax) in enumerate(zip(texts, probabilities, axes.ravel()), 1):
         image = (np.frombuffer(text.encode(), dtype=np.uint8) == ord("1")).reshape(side, side)
+        ax.axis("on")
         ax.imshow(image.T, origin="lower", cmap="gray_r", vmin=0, vmax=1, extent=(-1, 1, -1, 1))
+        ax.set_xticks([-1, 1])
+        ax.set_yticks([-1, 1])
+        ax.set_xlabel("x1", fontsize=7, labelpad=-6)
+        ax.set_ylabel("x2", fontsize=7, labelpad=-8)
+        ax.tick_params(labelsize=6)
         ax.set_title(f"#{rank}: P = {p:.3g}", fontsize=8)
     fig.suptitle(title or "Most frequent functions (black = 1; x1 across, x2 up)", fontsize=10)
     fig.tight_layout()

@@ -112,3 +112,14 @@ def test_spectrum_mean_is_walsh_degree(encoding):
     np.testing.assert_allclose(mean, np.average(run.measures["walsh_degree"], weights=run.histogram.counts),
                                rtol=1e-12)
     np.testing.assert_allclose(sum(spectrum["prior"]), 1.0)
+
+
+def test_plot_draws_the_spectrum_and_grid_functions(tmp_path):
+    from pysimbias.plots import GRID_PLOT, WALSH_PLOT, plot_run
+
+    cube = pysimbias.sample(prior="nngp", widths="2", n=3, samples=500, seed=1)
+    (tmp_path / "cube").mkdir()
+    assert WALSH_PLOT in [path.name for path in plot_run(cube, tmp_path / "cube")]
+    grid = pysimbias.sample(prior="gp", encoding="grid:2:6", samples=500, seed=1)
+    written = [path.name for path in plot_run(grid, tmp_path)]
+    assert GRID_PLOT in written and WALSH_PLOT not in written
