@@ -388,7 +388,7 @@ def walsh_overlay_figure(entries, title=""):
                 label=f"counting measure, n = {n}: C(n, k) / 2^n")
     ax.set_yscale("log")
     ax.set_xlabel("degree k = |S|")
-    ax.set_ylabel("Σ_{|S|=k} E[f̂(S)²]  (±1 outputs)")
+    ax.set_ylabel(r"$\sum_{|S|=k}\, E[\hat{f}(S)^2]$  (±1 outputs)")
     ax.set_title(title or "Walsh spectrum by degree", fontsize=11)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))

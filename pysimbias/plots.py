@@ -28,6 +28,7 @@ __all__ = [
     "GRID_PLOT",
     "walsh_spectrum_figure",
     "grid_functions_figure",
+    "plot_top_functions",
 ]
 
 PLOT_FILES = {
@@ -161,7 +162,7 @@ def walsh_spectrum_figure(spectrum, title=""):
     ax.set_yscale("log")
     ax.set_xticks(degree)
     ax.set_xlabel("degree k = |S|")
-    ax.set_ylabel("Σ_{|S|=k} E[f̂(S)²]  (±1 outputs)")
+    ax.set_ylabel(r"$\sum_{|S|=k}\, E[\hat{f}(S)^2]$  (±1 outputs)")
     ax.legend(fontsize=8)
     return _finish(fig, ax, title or "Walsh spectrum by degree")
 
@@ -215,12 +216,21 @@ def plot_run(run, out, top=12):
     """
     written = plot_columns(run.config, run.encoding, run.histogram.counts, run.measures, out,
                            walsh=run.manifest.get("walsh_spectrum"))
-    side = _grid_side(run.encoding)
-    if side is not None:
-        rows = slice(0, min(top, run.histogram.distinct))
-        fig = grid_functions_figure(run.histogram.texts(rows), run.histogram.probabilities[rows], side)
-        written.append(_save(fig, Path(out) / GRID_PLOT, _run_title(run.config)))
+    rows = slice(0, top)
+    written += plot_top_functions(run.config, run.encoding, run.histogram.texts(rows),
+                                  run.histogram.probabilities[rows], out)
     return written
+
+
+def plot_top_functions(config, encoding, texts, probabilities, out):
+    """On a ``grid:2:K`` encoding, draw the given (most frequent) functions as :data:`GRID_PLOT`.
+
+    Returns the paths written: that one, or none for other encodings.
+    """
+    side = _grid_side(encoding)
+    if side is None:
+        return []
+    return [_save(grid_functions_figure(texts, probabilities, side), Path(out) / GRID_PLOT, _run_title(config))]
 
 
 def _save(fig, path, subtitle):

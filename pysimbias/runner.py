@@ -267,7 +267,7 @@ def _write_functions(out, progress_dir, plan, prior, context, names):
 
 def _plot(out, config, encoding, plan, distinct, notify, walsh):
     """Draw the plots from the table's columns if they fit the budget; return the notices."""
-    from .plots import plot_columns
+    from .plots import plot_columns, plot_top_functions
 
     if not plot_fits(plan, distinct):
         notice = (f"plots skipped: {distinct:,} distinct functions do not fit the memory budget for plotting; "
@@ -276,5 +276,8 @@ def _plot(out, config, encoding, plan, distinct, notify, walsh):
         return [notice]
     table = pq.read_table(out / FUNCTIONS, columns=["count", "klz", "ones"])
     columns = {name: table.column(name).to_numpy() for name in table.column_names}
-    plot_columns(config, encoding, columns.pop("count"), columns, out, walsh=walsh)
+    counts = columns.pop("count")
+    plot_columns(config, encoding, counts, columns, out, walsh=walsh)
+    top = next(pq.ParquetFile(out / FUNCTIONS).iter_batches(batch_size=12, columns=["function"]))
+    plot_top_functions(config, encoding, top.column(0).to_pylist(), counts[:top.num_rows] / counts.sum(), out)
     return []

@@ -17,6 +17,16 @@ def _short(text, width=48):
     return text if len(text) <= width else f"{text[:width - 9]}…{text[-8:]}"
 
 
+def _walsh_lines(spectrum):
+    """The Walsh spectrum table (expected weight at each degree), run against the counting measure."""
+    if spectrum is None:
+        return []
+    row = "  ".join(f"{k:>8}" for k in spectrum["degree"])
+    return [f"Walsh weight, degree k: {row}",
+            "  this run:             " + "  ".join(f"{w:>8.3g}" for w in spectrum["prior"]),
+            "  counting measure:     " + "  ".join(f"{w:>8.3g}" for w in spectrum["counting"])]
+
+
 def summary_lines(run, top=10):
     """Lines describing a run: sizes, P(constant), and its most frequent functions."""
     hist = run.histogram
@@ -30,6 +40,7 @@ def summary_lines(run, top=10):
         f"mean K_LZ:         {np.average(measures['klz'], weights=hist.counts):.3f}",
         f"mean entropy:      {np.average(measures['entropy'], weights=hist.counts):.4f} bits",
     ]
+    lines += _walsh_lines(run.manifest.get("walsh_spectrum"))
     if run.elapsed:
         lines.append(f"sampling time:     {run.elapsed:.2f} s ({hist.samples / run.elapsed:,.0f} samples/s)")
     shown = [name for name in measures if name in ("ones", "entropy", "lz76", "klz", "lz78")]

@@ -123,3 +123,33 @@ def test_plot_draws_the_spectrum_and_grid_functions(tmp_path):
     grid = pysimbias.sample(prior="gp", encoding="grid:2:6", samples=500, seed=1)
     written = [path.name for path in plot_run(grid, tmp_path)]
     assert GRID_PLOT in written and WALSH_PLOT not in written
+
+
+def test_run_directory_from_the_command_line(tmp_path, capsys):
+    import json
+
+    import pyarrow.parquet as pq
+
+    import cli
+
+    def run(*args):
+        with pytest.raises(SystemExit) as info:
+            cli.main(list(args))
+        return info.value.code, capsys.readouterr()
+
+    code, _ = run("sample", "--prior", "nngp", "--widths", "3", "--n", "3", "--samples", "2000", "--measures", "sop",
+                  "--out", str(tmp_path / "cube"))
+    assert code == 0
+    manifest = json.loads((tmp_path / "cube" / "manifest.json").read_text())
+    assert manifest["measures"][-1] == "sop" and len(manifest["walsh_spectrum"]["prior"]) == 4
+    assert "sop" in pq.read_table(tmp_path / "cube" / "functions.parquet").column_names
+    assert (tmp_path / "cube" / "walsh_spectrum.png").exists()
+    in_memory = pysimbias.sample(prior="nngp", widths="3", n=3, samples=2000)
+    np.testing.assert_allclose(in_memory.manifest["walsh_spectrum"]["prior"], manifest["walsh_spectrum"]["prior"])
+    code, (out, _) = run("show", str(tmp_path / "cube"))
+    assert code == 0 and "Walsh weight" in out
+    code, _ = run("sample", "--prior", "gp", "--encoding", "grid:2:5", "--samples", "500", "--out", str(tmp_path / "g"))
+    assert code == 0 and (tmp_path / "g" / "top_functions.png").exists()
+    code, (_, err) = run("sample", "--prior", "gp", "--encoding", "grid:2:5", "--samples", "50", "--measures", "sop",
+                         "--out", str(tmp_path / "bad"))
+    assert code == 2 and "bit-vector" in err and not (tmp_path / "bad").exists()
