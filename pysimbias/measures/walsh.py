@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from ..kernels.bits import unpack_bits
+from ..kernels.walsh import walsh_degree_weights as _walsh_kernel
 from .continuity import cube_disagreements
 from .registry import Measure, register_measure
 
@@ -40,43 +40,20 @@ register_measure(Measure(
 # ------------------------------------------------------------------ the spectrum by degree
 
 
-def walsh_degree_weights(keys, vertices, n, block=4096):
+def walsh_degree_weights(keys, vertices, n):
     """Spectral weight of every function at each degree: W_k(f) = Σ_{|S|=k} F̂(S)^2, F = (-1)^f.
 
     F is read on the cube (input i is vertex ``vertices[i]``) and transformed
-    with a fast Walsh–Hadamard transform, F̂(S) = 2^-n Σ_x F(x) (-1)^{|S ∩ x|}.
-    By Parseval each row sums to 1, and Σ_k k W_k(f) is ``walsh_degree``.
-
-    Parameters
-    ----------
-    keys : ndarray of uint64, shape (N, W)
-    vertices : ndarray of int64, shape (2**n,)
-    n : int
-    block : int
-        Functions transformed at once (bounds memory).
+    with a fast Walsh–Hadamard transform (:func:`pysimbias.kernels.walsh.walsh_degree_weights`),
+    F̂(S) = 2^-n Σ_x F(x) (-1)^{|S ∩ x|}.  By Parseval each row sums to 1, and
+    Σ_k k W_k(f) is ``walsh_degree``.
 
     Returns
     -------
     ndarray of float64, shape (N, n + 1)
     """
-    m = 1 << int(n)
-    vertices = np.asarray(vertices, dtype=np.int64)
-    degree = np.array([bin(s).count("1") for s in range(m)], dtype=np.int64)
-    by_degree = np.zeros((m, int(n) + 1))
-    by_degree[np.arange(m), degree] = 1.0
-    out = np.empty((keys.shape[0], int(n) + 1))
-    for start in range(0, keys.shape[0], block):
-        bits = unpack_bits(keys[start:start + block], m)
-        signs = np.empty(bits.shape)
-        signs[:, vertices] = 1.0 - 2.0 * bits
-        half = 1
-        while half < m:
-            pairs = signs.reshape(bits.shape[0], -1, 2, half)
-            signs = np.concatenate([pairs[:, :, 0] + pairs[:, :, 1], pairs[:, :, 0] - pairs[:, :, 1]], axis=2)
-            signs = signs.reshape(bits.shape[0], m)
-            half *= 2
-        out[start:start + block] = ((signs / m) ** 2) @ by_degree
-    return out
+    return _walsh_kernel(np.ascontiguousarray(keys, dtype=np.uint64), np.ascontiguousarray(vertices, dtype=np.int64),
+                         int(n))
 
 
 def counting_walsh_spectrum(n):

@@ -1,4 +1,4 @@
-"""The sop measure against brute force, and the Walsh spectrum by degree against direct sums and walsh_degree."""
+"""The sop measure against brute force; the Walsh spectrum by degree against the counting measure and walsh_degree."""
 
 import functools
 import itertools
@@ -12,7 +12,7 @@ from pysimbias import InvalidParameterError
 from pysimbias.inputs.encodings import make_encoding
 from pysimbias.kernels.bits import pack_bits
 from pysimbias.measures import MeasureContext, compute_measures, run_measures
-from pysimbias.measures.walsh import counting_walsh_spectrum, walsh_degree_weights, walsh_spectrum
+from pysimbias.measures.walsh import counting_walsh_spectrum, walsh_spectrum
 
 
 def brute_force_sop(bits, n):
@@ -71,29 +71,6 @@ def test_sop_is_on_request_only_and_refused_off_the_cube():
         pysimbias.sample(prior="gp", n=3, encoding="onehot", samples=10, measures=["sop"])
     run = pysimbias.sample(prior="perceptron", n=3, samples=500, seed=1, measures="sop")
     assert "sop" in run.measures and "sop" not in pysimbias.sample(prior="perceptron", n=3, samples=50).measures
-
-
-def walsh_weights_reference(bits, vertices, n):
-    """Σ_{|S|=k} F̂(S)^2 by direct sums over the cube."""
-    sign = {int(v): 1 - 2 * int(b) for v, b in zip(vertices, bits)}
-    weights = [0.0] * (n + 1)
-    for s in range(1 << n):
-        coefficient = sum(sign[x] * (-1) ** bin(s & x).count("1") for x in range(1 << n)) / (1 << n)
-        weights[bin(s).count("1")] += coefficient ** 2
-    return weights
-
-
-@pytest.mark.parametrize("encoding", ["binary", "gray", "permuted:1"])
-def test_walsh_weights_against_direct_sums(encoding):
-    n = 4
-    enc = make_encoding(encoding, n)
-    bits = np.random.default_rng(2).integers(0, 2, (40, enc.m)).astype(bool)
-    bits[0] = False
-    fast = walsh_degree_weights(pack_bits(bits), enc.vertices, n, block=7)
-    expected = [walsh_weights_reference(row, enc.vertices, n) for row in bits]
-    np.testing.assert_allclose(fast, expected, atol=1e-12)
-    np.testing.assert_allclose(fast.sum(axis=1), 1.0)
-    assert fast[0].tolist() == [1.0, 0.0, 0.0, 0.0, 0.0]
 
 
 def test_counting_spectrum_is_the_mean_of_all_functions():
