@@ -172,7 +172,7 @@ _RUN_OPTIONS = _options(
 
 
 def _to_directory(task, prior, n, encoding, graph, samples, seed, threads, out, force, no_plots, resume, memory,
-                  scheduler, given):
+                  scheduler, given, measures=""):
     """Check the flags of a ``sample``-like command, run it into its directory; return (manifest, out)."""
     task_params = {name: given.pop(name) for name in TASKS[task].params if given.get(name) is not None}
     config = SampleConfig(prior=prior, n=n, encoding=encoding, graph=graph, samples=samples, seed=seed, task=task)
@@ -185,7 +185,8 @@ def _to_directory(task, prior, n, encoding, graph, samples, seed, threads, out, 
     try:
         manifest = pysimbias.sample_to_directory(
             out, config, threads=threads, progress=bar, memory=memory, resume=resume, force=force,
-            scheduler=scheduler, plots=not no_plots, notify=lambda message: click.echo(message, err=True))
+            scheduler=scheduler, plots=not no_plots, notify=lambda message: click.echo(message, err=True),
+            measures=measures)
     finally:
         bar.close()
     return manifest, out
@@ -209,8 +210,10 @@ def _report(manifest, out, no_plots, kept=""):
 @click.option("--samples", type=_Count(), default="1e6", show_default=True,
               help="Number of random functions to draw (accepts 1e6).")
 @_RUN_OPTIONS
+@click.option("--measures", "extra_measures", metavar="NAMES", default="",
+              help="Comma-separated measures to add to the default ones (e.g. sop, which is slow).")
 def sample(prior, n, encoding, graph, samples, seed, threads, out, force, no_plots, resume, memory, scheduler,
-           **given):
+           extra_measures, **given):
     """Sample random functions from a prior, count them exactly, measure and plot them.
 
     Writes OUT/functions.parquet (one row per distinct function with its count
@@ -218,7 +221,7 @@ def sample(prior, n, encoding, graph, samples, seed, threads, out, force, no_plo
     OUT/chunks/ as it goes, so a killed run continues with --resume.
     """
     manifest, out = _to_directory("sample", prior, n, encoding, graph, samples, seed, threads, out, force, no_plots,
-                                  resume, memory, scheduler, given)
+                                  resume, memory, scheduler, given, measures=extra_measures)
     _report(manifest, out, no_plots)
 
 

@@ -37,6 +37,7 @@ from .summary import posterior_summary, task_entry, weighted_quantile
 
 __all__ = ["Reference", "QUANTILES", "NO_SIMPLICITY", "compare_runs", "weighted_quantile",
            "kl_bits", "exact_reference", "sampled_reference", "terminal_table", "overlay_figure",
+           "walsh_overlay_figure",
            "write_comparison", "compare_directories", "check_posterior_runs", "compare_posteriors",
            "posterior_table", "shared_probabilities", "log_probability_correlation", "probability_agreement",
            "probability_scatter_figure", "test_error_overlay"]
@@ -382,6 +383,37 @@ def overlay_figure(name, entries, title="", ax=None):
     return fig
 
 
+def walsh_overlay_figure(entries, title=""):
+    """Every run's Walsh spectrum by degree on one log axis, with the counting measure's dashed.
+
+    Runs without a ``walsh_spectrum`` (not on bit vectors) are left out.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    counting = {}
+    for k, entry in enumerate(entries):
+        spectrum = entry.run.manifest.get("walsh_spectrum")
+        if spectrum is None:
+            continue
+        prior = np.asarray(spectrum["prior"], dtype=np.float64)
+        ax.plot(spectrum["degree"], np.where(prior > 0, prior, np.nan), "o-", color=f"C{k % 10}", label=entry.label)
+        counting[len(spectrum["degree"]) - 1] = spectrum
+    for n, spectrum in counting.items():
+        ax.plot(spectrum["degree"], spectrum["counting"], color="0.4", ls=(0, (4, 2)), lw=2,
+                label=f"counting measure, n = {n}: C(n, k) / 2^n")
+    ax.set_yscale("log")
+    ax.set_xlabel("degree k = |S|")
+    ax.set_ylabel(r"$\sum_{|S|=k}\, E[\hat{f}(S)^2]$  (±1 outputs)")
+    ax.set_title(title or "Walsh spectrum by degree", fontsize=11)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return fig
+
+
 def _save(fig, path, dpi):
     import matplotlib.pyplot as plt
 
@@ -400,6 +432,9 @@ def write_comparison(frame, entries, out, plots=True, dpi=100, posterior=None):
     ``posterior.csv``, its :func:`posterior_table` at the end of
     ``compare.txt`` and (with ``plots``) ``test_error.png`` and, for two
     runs or more, ``pfs_scatter.png``.
+
+    With ``plots``, runs on bit vectors also get ``walsh_spectrum.png``
+    (:func:`walsh_overlay_figure`).
 
     Returns
     -------
@@ -426,6 +461,8 @@ def write_comparison(frame, entries, out, plots=True, dpi=100, posterior=None):
             written.append(_save(test_error_overlay(entries), out / "test_error.png", dpi))
         if posterior is not None and len(entries) > 1:
             written.append(_save(_pfs_scatter(entries), out / "pfs_scatter.png", dpi))
+        if any("walsh_spectrum" in entry.run.manifest for entry in entries):
+            written.append(_save(walsh_overlay_figure(entries), out / "walsh_spectrum.png", dpi))
     return written
 
 

@@ -27,6 +27,11 @@ __all__ = [
     "test_error_overlay_figure",
     "plot_run",
     "plot_columns",
+    "WALSH_PLOT",
+    "GRID_PLOT",
+    "walsh_spectrum_figure",
+    "grid_functions_figure",
+    "plot_top_functions",
 ]
 
 PLOT_FILES = {
@@ -36,6 +41,10 @@ PLOT_FILES = {
     "p_ones": "p_ones.png",
     "test_error": "test_error.png",
 }
+#: the Walsh spectrum by degree (bit-vector encodings)
+WALSH_PLOT = "walsh_spectrum.png"
+#: the most frequent functions as images (grid:2:K encodings, drawn by plot_run)
+GRID_PLOT = "top_functions.png"
 _RUN_COLOR = "C0"
 _BASE_COLOR = "0.45"
 
@@ -212,6 +221,53 @@ def ones_figure(ones, counts, m, title="", fixed_ones=None, free=None):
     return _finish(fig, ax, title or "Probability of a function's number of ones")
 
 
+def walsh_spectrum_figure(spectrum, title=""):
+    """Expected Walsh weight at each degree k, the run against the counting measure's C(n, k) / 2^n (log scale).
+
+    ``spectrum`` is a run's ``walsh_spectrum`` entry (degree, prior, counting).
+    """
+    degree = np.asarray(spectrum["degree"])
+    prior = np.asarray(spectrum["prior"], dtype=np.float64)
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    ax.plot(degree, np.where(prior > 0, prior, np.nan), "o-", color=_RUN_COLOR, label="this run")
+    ax.plot(degree, spectrum["counting"], "s--", color=_BASE_COLOR, label="counting measure: C(n, k) / 2^n")
+    ax.set_yscale("log")
+    ax.set_xticks(degree)
+    ax.set_xlabel("degree k = |S|")
+    ax.set_ylabel(r"$\sum_{|S|=k}\, E[\hat{f}(S)^2]$  (±1 outputs)")
+    ax.legend(fontsize=8)
+    return _finish(fig, ax, title or "Walsh spectrum by degree")
+
+
+def grid_functions_figure(texts, probabilities, side, title=""):
+    """The given functions on a side x side grid (last coordinate fastest) as black/white images."""
+    count = len(texts)
+    cols = min(count, 4)
+    rows = max(1, -(-count // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.4 * rows + 0.4), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for rank, (text, p, ax) in enumerate(zip(texts, probabilities, axes.ravel()), 1):
+        image = (np.frombuffer(text.encode(), dtype=np.uint8) == ord("1")).reshape(side, side)
+        ax.axis("on")
+        ax.imshow(image.T, origin="lower", cmap="gray_r", vmin=0, vmax=1, extent=(-1, 1, -1, 1))
+        ax.set_xticks([-1, 1])
+        ax.set_yticks([-1, 1])
+        ax.set_xlabel("x1", fontsize=7, labelpad=-6)
+        ax.set_ylabel("x2", fontsize=7, labelpad=-8)
+        ax.tick_params(labelsize=6)
+        ax.set_title(f"#{rank}: P = {p:.3g}", fontsize=8)
+    fig.suptitle(title or "Most frequent functions (black = 1; x1 across, x2 up)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _grid_side(encoding):
+    """K for a grid:2:K encoding, else None."""
+    parts = str(encoding.spec).split(":")
+    return int(parts[2]) if len(parts) == 3 and parts[:2] == ["grid", "2"] else None
+
+
 def _run_title(config):
     if config.prior == "mlp":
         arch = f"{config.n}-{'-'.join(map(str, config.widths))}-1 {config.activation}"
@@ -225,12 +281,42 @@ def _run_title(config):
     return f"{arch}{laws}, {config.encoding}{given}, {config.samples:,} samples"
 
 
-def plot_run(run, out):
-    """Draw every figure of ``run`` into directory ``out``; return the paths written."""
-    return plot_columns(run.config, run.encoding, run.histogram.counts, run.measures, out)
+def plot_run(run, out, top=12):
+    """Draw every figure of ``run`` into directory ``out``; return the paths written.
+
+    On a ``grid:2:K`` encoding this also draws the ``top`` most frequent
+    functions as images (:data:`GRID_PLOT`).
+    """
+    written = plot_columns(run.config, run.encoding, run.histogram.counts, run.measures, out,
+                           walsh=run.manifest.get("walsh_spectrum"))
+    rows = slice(0, top)
+    written += plot_top_functions(run.config, run.encoding, run.histogram.texts(rows),
+                                  run.histogram.probabilities[rows], out)
+    return written
 
 
-def plot_columns(config, encoding, counts, measures, out):
+def plot_top_functions(config, encoding, texts, probabilities, out):
+    """On a ``grid:2:K`` encoding, draw the given (most frequent) functions as :data:`GRID_PLOT`.
+
+    Returns the paths written: that one, or none for other encodings.
+    """
+    side = _grid_side(encoding)
+    if side is None:
+        return []
+    return [_save(grid_functions_figure(texts, probabilities, side), Path(out) / GRID_PLOT, _run_title(config))]
+
+
+def _save(fig, path, subtitle):
+    fig.suptitle(subtitle, fontsize=8, y=0.995, color="0.3")
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def plot_columns(config, encoding, counts, measures, out, walsh=None):
     """Draw every figure from a run's table columns into directory ``out``; return the paths written.
 
     A posterior run also gets ``test_error.png``, and its baselines are the
@@ -247,6 +333,8 @@ def plot_columns(config, encoding, counts, measures, out):
         At least ``klz`` and ``ones`` (and ``test_error`` for a posterior
         run), in the same order.
     out : path-like
+    walsh : dict, optional
+        The run's ``walsh_spectrum`` manifest entry; drawn as :data:`WALSH_PLOT`.
     """
     out = Path(out)
     if not counts.sum():
@@ -271,14 +359,7 @@ def plot_columns(config, encoding, counts, measures, out):
         figures["test_error"] = test_error_figure(measures["test_error"], counts, training_set.test_size)
     else:
         figures["p_ones"] = ones_figure(measures["ones"], counts, m)
-    written = []
-    for name, fig in figures.items():
-        fig.suptitle(subtitle, fontsize=8, y=0.995, color="0.3")
-        fig.tight_layout()
-        path = out / PLOT_FILES[name]
-        tmp = path.with_name(f".{path.name}.tmp.png")
-        fig.savefig(tmp, dpi=120)
-        plt.close(fig)
-        tmp.replace(path)
-        written.append(path)
+    written = [_save(fig, out / PLOT_FILES[name], subtitle) for name, fig in figures.items()]
+    if walsh is not None:
+        written.append(_save(walsh_spectrum_figure(walsh), out / WALSH_PLOT, subtitle))
     return written

@@ -18,7 +18,8 @@ from .engine import check_samples, check_threads, count_functions, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
 from .inputs.graphs import make_graph
 from .histogram import Histogram
-from .measures import MeasureContext, compute_measures
+from .measures import MeasureContext, compute_measures, run_measures
+from .measures.walsh import walsh_spectrum
 from .store.memory import current_rss, format_bytes, parse_memory, peak_rss, plan_memory
 from .learning import sampled_prior
 from .learning.posterior import learning_inputs
@@ -137,7 +138,9 @@ class Run:
         Seconds spent sampling and counting.
     manifest : dict
         Extra facts recorded with the run (versions, threads, timestamps,
-        memory, what the prior resolved its parameters to).
+        memory, what the prior resolved its parameters to, and for
+        bit-vector encodings the Walsh spectrum by degree,
+        ``walsh_spectrum``: see :func:`pysimbias.measures.walsh.walsh_spectrum`).
     """
 
     config: SampleConfig
@@ -145,6 +148,7 @@ class Run:
     elapsed: float = 0.0
     manifest: dict = field(default_factory=dict)
     _measures: dict = field(default=None, repr=False)
+    _requested: tuple = field(default=(), repr=False)
     _encoding: object = field(default=None, repr=False)
     _graph: object = field(default=None, repr=False)
 
@@ -180,7 +184,8 @@ class Run:
     def measures(self):
         """Measures of every distinct function, in histogram order (computed once)."""
         if self._measures is None:
-            self._measures = compute_measures(self.histogram.keys, self.measure_context())
+            context = self.measure_context()
+            self._measures = compute_measures(self.histogram.keys, context, run_measures(context, self._requested))
         return self._measures
 
     def to_frame(self, limit=None):
@@ -209,7 +214,7 @@ class Run:
         return out
 
 
-def sample(config=None, *, threads=None, progress=None, memory=None, **params):
+def sample(config=None, *, threads=None, progress=None, memory=None, measures=(), **params):
     """Sample random functions from a prior and count them, in memory.
 
     The whole histogram is held in memory; for runs whose distinct
@@ -229,6 +234,9 @@ def sample(config=None, *, threads=None, progress=None, memory=None, **params):
         Memory budget (bytes, or text such as ``"8G"`` or ``"50%"``; default
         half of physical memory).  A run whose table of distinct functions
         would outgrow it stops with InvalidParameterError.
+    measures : sequence of str or str, optional
+        Measures to compute besides the default ones (e.g. ``["sop"]``, or
+        ``"sop"``); see :func:`pysimbias.measures.run_measures`.
 
     Returns
     -------
@@ -240,7 +248,7 @@ def sample(config=None, *, threads=None, progress=None, memory=None, **params):
     >>> run.histogram.samples
     10000
     """
-    return prepare(config, **params).run(threads=threads, progress=progress, memory=memory)
+    return prepare(config, **params).run(threads=threads, progress=progress, memory=memory, measures=measures)
 
 
 def posterior(config=None, *, threads=None, progress=None, memory=None, **params):
@@ -294,9 +302,10 @@ class Sampler:
     graph: object
     prior: object
 
-    def run(self, threads=None, progress=None, memory=None):
+    def run(self, threads=None, progress=None, memory=None, measures=()):
         """Sample and count in memory; see :func:`sample`."""
         threads = check_threads(threads)
+        requested = tuple(run_measures(MeasureContext.for_encoding(self.encoding, self.graph), measures))
         check_callback("progress", progress)
         budget = parse_memory(memory)
         config, prior = self.config, self.prior
@@ -314,7 +323,11 @@ class Sampler:
                  "memory": {"budget_bytes": budget, "peak_rss_bytes": peak_rss()},
                  "prior": prior.describe(), **task_description(prior),
                  **(prior.summarize(tally) if tallied else {})}
-        return Run(config, histogram, elapsed, extra, _encoding=self.encoding, _graph=self.graph)
+        if self.encoding.vertices is not None:
+            extra["walsh_spectrum"] = walsh_spectrum(histogram.keys, histogram.counts, self.encoding.vertices,
+                                                     self.encoding.n)
+        return Run(config, histogram, elapsed, extra, _requested=requested, _encoding=self.encoding,
+                   _graph=self.graph)
 
 
 def task_description(prior):
@@ -354,5 +367,5 @@ def load_run(path):
         raise RunDirectoryError(f"{path}/manifest.json has an invalid elapsed_seconds entry")
     measures = {name: table.column(name).to_numpy() for name in table.column_names[2:]}
     extra = {k: v for k, v in manifest.items() if k in ("versions", "threads", "started", "memory", "prior", "task",
-                                                         "training")}
+                                                         "training", "walsh_spectrum")}
     return Run(config, histogram, float(elapsed), extra, measures)

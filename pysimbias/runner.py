@@ -32,7 +32,8 @@ from .store.checkpoint import Progress, discard_progress, has_progress, run_iden
 from .distributed import check_scheduler, cluster_client, record_on_cluster
 from .engine import check_samples, check_threads, pending_chunks, record_chunks, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
-from .measures import compute_measures
+from .measures import compute_measures, run_measures
+from .measures.walsh import walsh_degree_weights, walsh_spectrum_entry
 from .store.memory import MemoryPlan, parse_memory, peak_rss, plot_fits
 from .store.merge import count_sorted, merge_files, rebatch, text_order
 from .warmup import warm_up
@@ -49,7 +50,7 @@ def _ignore(message):
 
 
 def sample_to_directory(out, config=None, *, threads=None, progress=None, memory=None, resume=False, force=False,
-                        scheduler=None, plots=True, notify=None, **params):
+                        scheduler=None, plots=True, notify=None, measures=(), **params):
     """Sample a run into directory ``out``, resumably and within a memory budget.
 
     Parameters
@@ -116,6 +117,7 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
     if explicit is None:
         check_sampler(config, encoding, prior, threads, budget)
     context = measure_context(config, encoding, sampler.graph)
+    names = run_measures(context, measures)
     compile_seconds = warm_up(sampler, context, notify)
     plan = explicit or plan_run(config, encoding, prior, threads, budget)
     out = Path(out)
@@ -129,7 +131,7 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
                 notify(f"{out} already holds this finished run; nothing to do")
                 return opened
             stack.callback(opened.release)
-            return _run(out, sampler, context, opened, plan, threads, progress, client, plots, notify,
+            return _run(out, sampler, (context, names), opened, plan, threads, progress, client, plots, notify,
                         compile_seconds)
     except OSError as exc:
         where = exc.filename or out
@@ -185,7 +187,7 @@ def _samples_done(samples, done):
     return total
 
 
-def _run(out, sampler, context, progress_dir, plan, threads, progress, client, plots, notify, compile_seconds):
+def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client, plots, notify, compile_seconds):
     config, encoding, prior = sampler.config, sampler.encoding, sampler.prior
     started = datetime.now(timezone.utc)
     for notice in progress_dir.notices:
@@ -207,7 +209,7 @@ def _run(out, sampler, context, progress_dir, plan, threads, progress, client, p
         raise RunDirectoryError(f"{progress_dir.directory} lost track of some chunks; run again with --resume")
     segments = len(progress_dir.segments)
     notify(f"sampling done; merging {segments} segment{'s' * (segments != 1)} into {FUNCTIONS} and measuring")
-    digest, samples, distinct, names = _write_functions(out, progress_dir, plan, prior, context)
+    digest, samples, distinct, names, walsh = _write_functions(out, progress_dir, plan, prior, *measuring)
     tally = progress_dir.tally()
     kept = config.samples if tally is None else config.samples - int(tally[0])
     if tally is not None:
@@ -221,7 +223,7 @@ def _run(out, sampler, context, progress_dir, plan, threads, progress, client, p
                                 f"{kept:,}; pass --force to sample again")
     notices = list(progress_dir.notices)
     if plots:
-        notices += _plot(out, config, encoding, plan, distinct, notify)
+        notices += _plot(out, config, encoding, plan, distinct, notify, walsh)
     extra = {
         "versions": package_versions(),
         "threads": threads,
@@ -233,6 +235,7 @@ def _run(out, sampler, context, progress_dir, plan, threads, progress, client, p
         "prior": prior.describe(),
         **task_description(prior),
         **({} if tally is None else prior.summarize(tally)),
+        **({} if walsh is None else {"walsh_spectrum": walsh}),
     }
     manifest = run_description(config, encoding, sampler.graph, samples, distinct, names, elapsed, extra)
     write_manifest(out, {**manifest, "files": {FUNCTIONS: digest}})
@@ -240,20 +243,26 @@ def _run(out, sampler, context, progress_dir, plan, threads, progress, client, p
     return read_manifest(out)
 
 
-def _write_functions(out, progress_dir, plan, prior, context):
-    """Merge the segments into ``functions.parquet``; return its digest, samples, distinct, measure names."""
+def _write_functions(out, progress_dir, plan, prior, context, names):
+    """Merge the segments into ``functions.parquet``.
+
+    Returns its digest, samples, distinct functions, measure names and the
+    Walsh spectrum entry (None unless the encoding is a bit-vector one).
+    """
     scratch = progress_dir.scratch()
     segments = [progress_dir.segments[seq] for seq in sorted(progress_dir.segments)]
     merged = merge_files(segments, text_order, True, plan, scratch, prior.n_words)
     ordered = count_sorted(merged, plan, scratch, prior.n_words)
-    totals = {"samples": 0, "distinct": 0, "names": []}
+    totals = {"samples": 0, "distinct": 0, "names": [], "walsh": 0.0}
 
     def batches():
         for keys, counts in rebatch(ordered, function_batch_rows(prior.m)):
             totals["samples"] += int(counts.sum())
             totals["distinct"] += int(counts.shape[0])
-            measures = compute_measures(keys, context)
+            measures = compute_measures(keys, context, names)
             totals["names"] = list(measures)
+            if context.vertices is not None:
+                totals["walsh"] = totals["walsh"] + counts @ walsh_degree_weights(keys, context.vertices, context.n)
             yield keys, counts, measures
         if not totals["names"]:  # nothing kept (a posterior that accepted no draw): an empty table
             keys = np.zeros((0, prior.n_words), dtype=np.uint64)
@@ -262,12 +271,13 @@ def _write_functions(out, progress_dir, plan, prior, context):
             yield keys, np.zeros(0, dtype=np.int64), measures
 
     digest = write_function_batches(out, prior.m, batches())
-    return digest, totals["samples"], totals["distinct"], totals["names"]
+    walsh = None if context.vertices is None else walsh_spectrum_entry(totals["walsh"], totals["samples"], context.n)
+    return digest, totals["samples"], totals["distinct"], totals["names"], walsh
 
 
-def _plot(out, config, encoding, plan, distinct, notify):
+def _plot(out, config, encoding, plan, distinct, notify, walsh):
     """Draw the plots from the table's columns if they fit the budget; return the notices."""
-    from .plots import plot_columns
+    from .plots import plot_columns, plot_top_functions
 
     if not plot_fits(plan, distinct):
         notice = (f"plots skipped: {distinct:,} distinct functions do not fit the memory budget for plotting; "
@@ -282,5 +292,8 @@ def _plot(out, config, encoding, plan, distinct, notify):
     names = [name for name in ("count", "klz", "ones", "test_error") if name in present]
     table = pq.read_table(out / FUNCTIONS, columns=names)
     columns = {name: table.column(name).to_numpy() for name in table.column_names}
-    plot_columns(config, encoding, columns.pop("count"), columns, out)
+    counts = columns.pop("count")
+    plot_columns(config, encoding, counts, columns, out, walsh=walsh)
+    top = next(pq.ParquetFile(out / FUNCTIONS).iter_batches(batch_size=12, columns=["function"]))
+    plot_top_functions(config, encoding, top.column(0).to_pylist(), counts[:top.num_rows] / counts.sum(), out)
     return []

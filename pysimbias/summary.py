@@ -199,6 +199,16 @@ def _short(text, width=48):
     return text if len(text) <= width else f"{text[:width - 9]}…{text[-8:]}"
 
 
+def _walsh_lines(spectrum):
+    """The Walsh spectrum table (expected weight at each degree), run against the counting measure."""
+    if spectrum is None:
+        return []
+    row = "  ".join(f"{k:>8}" for k in spectrum["degree"])
+    return [f"Walsh weight, degree k: {row}",
+            "  this run:             " + "  ".join(f"{w:>8.3g}" for w in spectrum["prior"]),
+            "  counting measure:     " + "  ".join(f"{w:>8.3g}" for w in spectrum["counting"])]
+
+
 def summary_lines(run, top=10, delta=0.05):
     """Lines describing a run: sizes, P(constant), and its most frequent functions.
 
@@ -236,6 +246,7 @@ def summary_lines(run, top=10, delta=0.05):
         if training["fitted"]:
             lines.append(f"epochs to fit:     mean {epochs['mean']:.2f}, median {epochs['q50']}, "
                          f"90% {epochs['q90']}, max {epochs['max']}")
+    lines += _walsh_lines(run.manifest.get("walsh_spectrum"))
     if run.elapsed:
         lines.append(f"sampling time:     {run.elapsed:.2f} s ({run.drawn / run.elapsed:,.0f} samples/s)")
     if not hist.distinct:

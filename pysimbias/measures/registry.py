@@ -22,6 +22,7 @@ __all__ = [
     "get_measure",
     "available_measures",
     "compute_measures",
+    "run_measures",
 ]
 
 _REGISTRY = {}
@@ -103,6 +104,11 @@ class Measure:
     applies : callable
         ``applies(context) -> bool``: whether the measure is defined for
         this context (default: always).
+    default : bool
+        Whether a run computes it unasked (False for costly measures, which
+        a run computes only on request: see :func:`run_measures`).
+    needs : str
+        What the context must have for it to apply, for the error message.
     """
 
     name: str
@@ -111,6 +117,8 @@ class Measure:
     compute: Callable[[np.ndarray, MeasureContext], np.ndarray]
     requires: tuple[str, ...] = ()
     applies: Callable[[MeasureContext], bool] = _always
+    default: bool = True
+    needs: str = ""
 
 
 def register_measure(measure):
@@ -158,6 +166,29 @@ def _closure(names):
     return [name for name in _REGISTRY if name in needed]
 
 
+def _check_applies(name, context):
+    measure = get_measure(name)
+    if not measure.applies(context):
+        needs = f"; it needs {measure.needs}" if measure.needs else ""
+        raise InvalidParameterError("measures", f"measure {name!r} does not apply to this encoding{needs}")
+
+
+def run_measures(context, extra=()):
+    """The measures a run computes: every default measure that applies, then the ``extra`` ones requested.
+
+    ``extra`` is a sequence of names or one comma-separated string.  Raises
+    InvalidParameterError for an unknown requested measure or one that does
+    not apply to the context.
+    """
+    if isinstance(extra, str):
+        extra = [name.strip() for name in extra.split(",") if name.strip()]
+    extra = list(extra or ())
+    for name in extra:
+        _check_applies(name, context)
+    names = [name for name, meas in _REGISTRY.items() if meas.default and meas.applies(context)]
+    return names + [name for name in dict.fromkeys(extra) if name not in names]
+
+
 def compute_measures(keys, context, names=None):
     """Compute measures of packed functions.
 
@@ -167,8 +198,8 @@ def compute_measures(keys, context, names=None):
         Packed functions on ``context.m`` inputs.
     context : MeasureContext
     names : sequence of str, optional
-        Measures to return.  Default: every registered measure that applies
-        to the context, in registration order.
+        Measures to return.  Default: every default measure that applies to
+        the context, in registration order (:func:`run_measures`).
 
     Returns
     -------
@@ -181,14 +212,11 @@ def compute_measures(keys, context, names=None):
             "keys", f"expected shape (N, {n_words(context.m)}) for m={context.m}, got {keys.shape}"
         )
     if names is None:
-        names = [name for name, meas in _REGISTRY.items() if meas.applies(context)]
+        names = run_measures(context)
     else:
         names = list(names)
         for name in names:
-            if not get_measure(name).applies(context):
-                raise InvalidParameterError(
-                    "measures", f"measure {name!r} does not apply to this encoding"
-                )
+            _check_applies(name, context)
     results = {}
     for name in _closure(names):
         measure = _REGISTRY[name]

@@ -7,10 +7,23 @@ sides are exact integers over m², so counting those edges (word-parallel when
 the inputs are in counting order) gives the spectrum's value bit for bit,
 without transforming it.  It applies to bit-vector encodings only.  Importing
 this module registers it.
+
+The spectrum by degree, Σ_{|S|=k} E[F̂(S)^2] for k = 0..n, is a property of
+the whole run rather than of one function: :func:`walsh_spectrum` computes it
+(a fast Walsh–Hadamard transform of every distinct function, weighted by its
+count), and the counting measure's is :func:`counting_walsh_spectrum`.  Its
+mean, Σ_k k · weight_k, is the run's mean ``walsh_degree``.
 """
 
+import math
+
+import numpy as np
+
+from ..kernels.walsh import walsh_degree_weights as _walsh_kernel
 from .continuity import cube_disagreements
 from .registry import Measure, register_measure
+
+__all__ = ["walsh_degree_weights", "counting_walsh_spectrum", "walsh_spectrum", "walsh_spectrum_entry"]
 
 
 def _walsh_degree(keys, context):
@@ -22,3 +35,45 @@ register_measure(Measure(
     "walsh_degree", "float64",
     "mean degree of the Walsh-Fourier spectrum = total influence (0 to n)",
     _walsh_degree, applies=lambda context: context.vertices is not None))
+
+
+# ------------------------------------------------------------------ the spectrum by degree
+
+
+def walsh_degree_weights(keys, vertices, n):
+    """Spectral weight of every function at each degree: W_k(f) = Σ_{|S|=k} F̂(S)^2, F = (-1)^f.
+
+    F is read on the cube (input i is vertex ``vertices[i]``) and transformed
+    with a fast Walsh–Hadamard transform (:func:`pysimbias.kernels.walsh.walsh_degree_weights`),
+    F̂(S) = 2^-n Σ_x F(x) (-1)^{|S ∩ x|}.  By Parseval each row sums to 1, and
+    Σ_k k W_k(f) is ``walsh_degree``.
+
+    Returns
+    -------
+    ndarray of float64, shape (N, n + 1)
+    """
+    return _walsh_kernel(np.ascontiguousarray(keys, dtype=np.uint64), np.ascontiguousarray(vertices, dtype=np.int64),
+                         int(n))
+
+
+def counting_walsh_spectrum(n):
+    """The counting measure's expected weight at each degree: C(n, k) / 2^n.
+
+    For uniformly random F, F̂(S) = 2^-n Σ_x F(x) χ_S(x) is a sum of 2^n
+    independent ±2^-n terms, so E[F̂(S)^2] = 2^-n for every S, the empty set
+    included; degree k holds C(n, k) of them.
+    """
+    return np.array([math.comb(int(n), k) for k in range(int(n) + 1)], dtype=np.float64) / 2.0 ** int(n)
+
+
+def walsh_spectrum_entry(weighted_sum, samples, n):
+    """The run's spectrum table (manifest entry ``walsh_spectrum``) from Σ_f count(f) W_k(f)."""
+    prior = np.asarray(weighted_sum, dtype=np.float64) / max(int(samples), 1)
+    return {"degree": list(range(int(n) + 1)), "prior": [float(v) for v in prior],
+            "counting": [float(v) for v in counting_walsh_spectrum(n)]}
+
+
+def walsh_spectrum(keys, counts, vertices, n):
+    """Expected spectral weight at each degree under the sampled P(f): Σ_f P(f) W_k(f) (the manifest entry)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    return walsh_spectrum_entry(counts @ walsh_degree_weights(keys, vertices, n), counts.sum(), n)

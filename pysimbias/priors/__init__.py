@@ -6,7 +6,7 @@ prior's class and a :func:`~pysimbias.priors.registry.register_prior` call,
 and import it below.
 """
 
-from . import network, counting, metric, learner, nulls  # noqa: F401  (each registers its priors)
+from . import network, nngp, counting, metric, learner, nulls  # noqa: F401  (each registers its priors)
 from .registry import PARAMETERS, PRIORS, Param, PriorSpec, make_prior, readers_of, register_prior, split_prior
 
 __all__ = ["PARAMETERS", "PRIORS", "Param", "PriorSpec", "make_prior", "readers_of", "register_prior", "split_prior"]

@@ -25,11 +25,6 @@ __all__ = ["NetworkPrior", "DEFAULT_WIDTHS", "network_bytes"]
 DEFAULT_WIDTHS = (40, 40)
 
 
-def _check_widths(value):
-    widths = parse_widths(value)
-    if not widths:
-        raise InvalidParameterError("widths", "an mlp needs at least one hidden layer (e.g. 40,40)")
-    return widths
 
 
 def _check_bias(value):
@@ -64,6 +59,8 @@ class NetworkPrior:
         self.n_words = n_words(self.m)
         self._XT = encoding.transposed32()
         widths = config.widths if config.prior == "mlp" else ()
+        if config.prior == "mlp" and not widths:
+            raise InvalidParameterError("widths", "an mlp needs at least one hidden layer (e.g. 40,40)")
         activation = config.activation if widths else "linear"
         self._sizes = layer_sizes(encoding.dim, widths)
         self._args = (
@@ -100,7 +97,8 @@ _LAW = Param("law", "gaussian", lambda v: check_choice(v, "law", LAWS),
              "Parameter law; both have Var(w) = sigma_w^2/fan_in and Var(b) = sigma_b^2.", tuple(LAWS))
 _SIGMA_W = Param("sigma_w", 1.0, lambda v: check_real(v, "sigma_w", 0.0, strict=True), "Weight scale (> 0).", float)
 _SIGMA_B = Param("sigma_b", 1.0, lambda v: check_real(v, "sigma_b", 0.0), "Bias scale (>= 0).", float)
-_WIDTHS = Param("widths", DEFAULT_WIDTHS, _check_widths, "Hidden layer widths, comma-separated (e.g. 40,40).",
+_WIDTHS = Param("widths", DEFAULT_WIDTHS, parse_widths,
+                "Hidden layer widths, comma-separated (e.g. 40,40; '' for none, nngp only).",
                 "W1,W2,...")
 _ACTIVATION = Param("activation", "relu", lambda v: check_choice(v, "activation", ACTIVATIONS),
                     "Hidden-layer activation.", tuple(ACTIVATIONS))

@@ -264,7 +264,7 @@ def test_a_second_process_on_the_same_directory_is_refused(tmp_path, small_chunk
 def test_plots_are_drawn_from_the_table_or_skipped_with_a_notice(tmp_path, monkeypatch):
     params = dict(prior="perceptron", n=3, samples=300)
     pysimbias.sample_to_directory(tmp_path / "drawn", **params)
-    assert len(list((tmp_path / "drawn").glob("*.png"))) == 4
+    assert len(list((tmp_path / "drawn").glob("*.png"))) == 5   # the four plots and walsh_spectrum.png
     monkeypatch.setattr(pysimbias.store.memory, "PLOT_BYTES_PER_ROW", 1 << 40)
     notices = []
     manifest = pysimbias.sample_to_directory(tmp_path / "skipped", notify=notices.append, **params)

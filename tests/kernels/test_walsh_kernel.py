@@ -1,0 +1,31 @@
+"""The Walsh-spectrum kernel against direct sums over the cube."""
+
+import numpy as np
+import pytest
+
+from pysimbias.inputs.encodings import make_encoding
+from pysimbias.kernels.bits import pack_bits
+from pysimbias.kernels.walsh import walsh_degree_weights
+
+
+def walsh_weights_reference(bits, vertices, n):
+    """Σ_{|S|=k} F̂(S)^2, F = (-1)^f on the cube, by direct sums."""
+    sign = {int(v): 1 - 2 * int(b) for v, b in zip(vertices, bits)}
+    weights = [0.0] * (n + 1)
+    for s in range(1 << n):
+        coefficient = sum(sign[x] * (-1) ** bin(s & x).count("1") for x in range(1 << n)) / (1 << n)
+        weights[bin(s).count("1")] += coefficient ** 2
+    return weights
+
+
+@pytest.mark.parametrize("encoding, n", [("binary", 1), ("binary", 4), ("gray", 4), ("permuted:1", 4),
+                                         ("pm1", 7)])
+def test_kernel_matches_direct_sums(encoding, n):
+    enc = make_encoding(encoding, n)
+    bits = np.random.default_rng(n).integers(0, 2, (12, enc.m)).astype(bool)
+    parity = np.array([bin(int(v)).count("1") % 2 for v in enc.vertices], dtype=bool)
+    bits = np.vstack([bits, np.zeros(enc.m, bool), np.ones(enc.m, bool), parity])
+    fast = walsh_degree_weights(pack_bits(bits), enc.vertices, n)
+    np.testing.assert_allclose(fast, [walsh_weights_reference(row, enc.vertices, n) for row in bits], atol=1e-12)
+    assert fast[-3].tolist() == fast[-2].tolist() == [1.0] + [0.0] * n   # constants: all weight at degree 0
+    assert fast[-1].tolist() == [0.0] * n + [1.0]                         # parity of all bits: degree n
