@@ -8,14 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats
 
-import cli
+from clirun import run_cli
 
-
-def run_cli(capsys, *args):
-    with pytest.raises(SystemExit) as info:
-        cli.main(list(args))
-    out, err = capsys.readouterr()
-    return info.value.code, out, err
 
 
 def test_version(capsys):

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats
 
-import cli
+from clirun import run_cli
 import pysimbias
 from pysimbias import InvalidParameterError, engine
 from pysimbias.histogram import Histogram
@@ -113,22 +113,16 @@ def test_no_accepted_draw_writes_an_empty_run_that_show_explains(tmp_path, capsy
     assert not summary["enough"] and summary["mean_test_error"] is None and summary["pac_bayes_bound"] is None
     assert summary["p_u_interval"] == (0.0, pytest.approx(1 - 0.025 ** (1 / 300)))
     assert summary["samples_needed"] == math.ceil(MIN_ACCEPTED / summary["p_u_interval"][1])
-    code, out, err = _cli(capsys, "show", str(tmp_path / "run"))
+    code, out, err = run_cli(capsys, "show", str(tmp_path / "run"))
     assert code == 0, err
     assert "too few accepted samples" in out and f"at least {summary['samples_needed']:,} samples" in out
     assert "mean test error" not in out and "PAC-Bayes" not in out
 
 
-def _cli(capsys, *args):
-    with pytest.raises(SystemExit) as info:
-        cli.main(list(args))
-    out, err = capsys.readouterr()
-    return info.value.code, out, err
-
 
 def test_cli_posterior_run_show_and_plots(tmp_path, capsys):
     out_dir = tmp_path / "r"
-    code, out, err = _cli(capsys, "posterior", "--prior", "perceptron", "--n", "5", "--samples", "2e4",
+    code, out, err = run_cli(capsys, "posterior", "--prior", "perceptron", "--n", "5", "--samples", "2e4",
                           "--target", "x1", "--train", "6", "--train-seed", "1", "--out", str(out_dir))
     assert code == 0, err
     manifest = json.loads((out_dir / "manifest.json").read_text())
@@ -139,12 +133,12 @@ def test_cli_posterior_run_show_and_plots(tmp_path, capsys):
     run = pysimbias.load_run(out_dir)
     assert run.config.task == "posterior" and run.config.train == 6 and run.config.train_seed == 1
     summary = posterior_summary(run, delta=0.1)
-    code, out, err = _cli(capsys, "show", str(out_dir), "--delta", "0.1", "--top", "2")
+    code, out, err = run_cli(capsys, "show", str(out_dir), "--delta", "0.1", "--top", "2")
     assert code == 0, err
     assert f"{summary['p_u']:.4g}" in out and f"{summary['mean_test_error']:.4f}" in out
     assert f"{summary['pac_bayes_bound']:.4f}" in out and "delta = 0.1" in out and "P(f|S)" in out
     assert f"{2.0 ** -6:.4g}" in out  # the counting measure's P(U)
-    code, out, _ = _cli(capsys, "posterior", "--help")
+    code, out, _ = run_cli(capsys, "posterior", "--help")
     assert code == 0 and all(name in out for name in ("parity", "majority", "random:SEED", "--train-seed",
                                                       "--resume", "--widths", "--scheduler"))
 
@@ -164,7 +158,7 @@ def test_cli_posterior_run_show_and_plots(tmp_path, capsys):
     (["--target", "x1", "--train", "3", "--widths", "3"], "--widths"),
 ])
 def test_bad_target_or_training_set_one_line_exit_2(tmp_path, capsys, args, flag):
-    code, _, err = _cli(capsys, "posterior", "--prior", "perceptron", "--n", "5", "--samples", "10",
+    code, _, err = run_cli(capsys, "posterior", "--prior", "perceptron", "--n", "5", "--samples", "10",
                         "--out", str(tmp_path / "x"), *args)
     lines = err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and lines[0].startswith("Error:") and flag in lines[0], err
@@ -173,7 +167,7 @@ def test_bad_target_or_training_set_one_line_exit_2(tmp_path, capsys, args, flag
 
 def test_training_file_with_a_repeated_index_is_refused(tmp_path, capsys):
     (tmp_path / "s.txt").write_text("1 2 2")
-    code, _, err = _cli(capsys, "posterior", "--prior", "uniform", "--n", "3", "--samples", "10", "--target", "x1",
+    code, _, err = run_cli(capsys, "posterior", "--prior", "uniform", "--n", "3", "--samples", "10", "--target", "x1",
                         "--train", f"file:{tmp_path / 's.txt'}", "--out", str(tmp_path / "x"))
     assert code == 2 and "more than once" in err and len(err.strip().splitlines()) == 1
 
@@ -181,7 +175,7 @@ def test_training_file_with_a_repeated_index_is_refused(tmp_path, capsys):
 def test_show_delta_out_of_range_is_one_line(tmp_path, capsys):
     pysimbias.sample(prior="uniform", n=3, samples=100, **GIVEN).save(tmp_path / "r", plots=False)
     for delta in ("0", "1", "-0.5"):
-        code, _, err = _cli(capsys, "show", str(tmp_path / "r"), "--delta", delta)
+        code, _, err = run_cli(capsys, "show", str(tmp_path / "r"), "--delta", delta)
         assert code == 2 and "--delta" in err and len(err.strip().splitlines()) == 1
 
 

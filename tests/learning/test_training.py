@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-import cli
+from clirun import run_cli
 import pysimbias
 from pysimbias import InvalidParameterError, engine
 from pysimbias.inputs.encodings import make_encoding
@@ -109,12 +109,6 @@ def test_bad_settings_are_refused_naming_the_parameter(params, flag):
         pysimbias.train(samples=10, **{**SMALL, **params})
     assert info.value.param == flag
 
-
-def run_cli(capsys, *args):
-    with pytest.raises(SystemExit) as info:
-        cli.main(list(args))
-    out, err = capsys.readouterr()
-    return info.value.code, out, err
 
 
 def test_cli_train_writes_a_run_directory_that_show_reads(tmp_path, capsys):
