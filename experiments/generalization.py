@@ -66,8 +66,8 @@ TRAIN_SEED = 0
 SIZES = {
     # n -> training-set sizes, encodings, draws per cell; learner:knn (Python per draw, about 25 ms each on the
     # shared development machine) gets few draws and runs on binary inputs only.
-    "full": {5: dict(train_sizes=(8, 16), encodings=ENCODINGS, draws=200_000, knn_draws=1_000),
-             7: dict(train_sizes=(32, 64), encodings=("binary",), draws=100_000, knn_draws=200)},
+    "full": {5: dict(train_sizes=(8, 16), encodings=ENCODINGS, draws=100_000, knn_draws=300),
+             7: dict(train_sizes=(32, 64), encodings=("binary",), draws=50_000, knn_draws=100)},
     "quick": {5: dict(train_sizes=(8,), encodings=("binary", "permuted", "onehot"), draws=20_000, knn_draws=60),
               7: dict(train_sizes=(32,), encodings=("binary",), draws=2_000, knn_draws=20)},
 }
