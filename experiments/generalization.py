@@ -69,7 +69,7 @@ SIZES = {
     "full": {5: dict(train_sizes=(8, 16), encodings=ENCODINGS, draws=100_000, knn_draws=300),
              7: dict(train_sizes=(32, 64), encodings=("binary",), draws=50_000, knn_draws=100)},
     "quick": {5: dict(train_sizes=(8,), encodings=("binary", "permuted", "onehot"), draws=20_000, knn_draws=60),
-              7: dict(train_sizes=(32,), encodings=("binary",), draws=2_000, knn_draws=20)},
+              7: dict(train_sizes=(32,), encodings=("binary",), draws=1_000, knn_draws=10)},
 }
 SLOW = "knn"
 
