@@ -176,12 +176,13 @@ def contains_half(cell):
 
 
 def cell_text(cell):
-    """'mean [low, high]', or 'too few (a/drawn; needs N)'."""
+    """'mean [low, high]', or 'too few (accepted/drawn; needs N)' (N draws would give 30 accepted)."""
     if cell is None:
         return "-"
     if cell["enough"]:
         return fmt_interval(cell["mean_test_error"], *cell["mean_test_error_interval"], digits=3)
-    return f"too few ({cell['accepted']}/{cell['drawn']:,}; needs {cell['samples_needed']:,.0f})"
+    at_least = ">= " if cell["accepted"] == 0 else ""       # from P(U)'s upper 95% end: a lower bound
+    return f"too few ({cell['accepted']}/{cell['drawn']:,}; needs {at_least}{cell['samples_needed']:,.0f})"
 
 
 def error_table(grid, n, enc, size, priors):
