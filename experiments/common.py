@@ -431,15 +431,20 @@ class Experiment:
         self.argv = [a for a in ("--quick",) if self.quick] + self.shown
         self._clock = time.perf_counter()
 
-    def sample(self, **params):
+    def sample(self, offset=None, **params):
         """Sample one configuration (``pysimbias.sample(**params)``) with the next seed.
 
         Configuration i of the script (counting from 0) gets seed
-        ``base seed + i``, so configurations are independent samples.
+        ``base seed + i``, so configurations are independent samples;
+        ``offset`` gives it seed ``base seed + offset`` instead (configurations
+        given the same offset share their draws, e.g. one prior on inputs in
+        two orders).  The footer counts the functions drawn (for a posterior
+        run, the accepted ones are fewer).
         """
-        run = pysimbias.sample(seed=self.seed + self.configs, threads=self.threads, **params)
+        index = self.configs if offset is None else int(offset)
+        run = pysimbias.sample(seed=self.seed + index, threads=self.threads, **params)
         self.configs += 1
-        self.samples += run.histogram.samples
+        self.samples += run.drawn
         return run
 
     def save_figure(self, fig, stem):
