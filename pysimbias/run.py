@@ -323,7 +323,7 @@ class Sampler:
                  "memory": {"budget_bytes": budget, "peak_rss_bytes": peak_rss()},
                  "prior": prior.describe(), **task_description(prior),
                  **(prior.summarize(tally) if tallied else {})}
-        if self.encoding.vertices is not None:
+        if self.encoding.vertices is not None and histogram.samples:
             extra["walsh_spectrum"] = walsh_spectrum(histogram.keys, histogram.counts, self.encoding.vertices,
                                                      self.encoding.n)
         return Run(config, histogram, elapsed, extra, _requested=requested, _encoding=self.encoding,

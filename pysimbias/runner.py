@@ -271,7 +271,9 @@ def _write_functions(out, progress_dir, plan, prior, context, names):
             yield keys, np.zeros(0, dtype=np.int64), measures
 
     digest = write_function_batches(out, prior.m, batches())
-    walsh = None if context.vertices is None else walsh_spectrum_entry(totals["walsh"], totals["samples"], context.n)
+    # No spectrum off the cube, nor of an empty table (a posterior that accepted nothing).
+    walsh = (None if context.vertices is None or not totals["samples"]
+             else walsh_spectrum_entry(totals["walsh"], totals["samples"], context.n))
     return digest, totals["samples"], totals["distinct"], totals["names"], walsh
 
 
