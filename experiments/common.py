@@ -39,6 +39,10 @@ from pysimbias.measures import MeasureContext, compute_measures  # noqa: E402
 
 __all__ = [
     "RESULTS",
+    "PRIOR_PARAMS",
+    "NETWORKS",
+    "prior_table",
+    "encoding_spec",
     "Z95",
     "OneLineErrorParser",
     "make_parser",
@@ -64,6 +68,33 @@ __all__ = [
 RESULTS = HERE / "results"
 Z95 = 1.959963984540054
 FIGURE_DPI = 100
+
+#: The studies' priors by short name -> ``pysimbias.sample`` parameters (mlp: two hidden ReLU layers of 40,
+#: the 7-40-40-1 network of Valle-Pérez et al. 2019 on n = 7), so that every study means the same prior by a name.
+PRIOR_PARAMS = {
+    "perceptron": dict(prior="perceptron"),
+    "mlp": dict(prior="mlp", widths=(40, 40), activation="relu"),
+    "gp": dict(prior="gp", kernel="rbf"),
+    "voronoi": dict(prior="voronoi"),
+    "tree": dict(prior="tree"),
+    "knn": dict(prior="learner:knn"),
+    "uniform": dict(prior="uniform"),
+    "perceptron-nobias": dict(prior="perceptron", bias=False),
+}
+#: The network priors among them.
+NETWORKS = ("perceptron", "mlp")
+_ENCODING_SPECS = {"binary": "binary", "pm1": "pm1", "onehot": "onehot", "gray": "gray", "permuted": "permuted:1",
+                   "gaussian": "gaussian:{n}"}
+
+
+def prior_table(*names):
+    """The named priors of :data:`PRIOR_PARAMS`, in the given order: name -> ``pysimbias.sample`` parameters."""
+    return {name: dict(PRIOR_PARAMS[name]) for name in names}
+
+
+def encoding_spec(name, n):
+    """The pysimbias encoding spec of an encoding's short name on n bits (``permuted``: seed 1, ``gaussian``: n-dim)."""
+    return _ENCODING_SPECS[name].format(n=n)
 
 
 class OneLineErrorParser(argparse.ArgumentParser):

@@ -44,20 +44,12 @@ import numpy as np  # noqa: E402
 import pysimbias  # noqa: E402
 from pysimbias.compare import compare_runs, overlay_figure, terminal_table  # noqa: E402
 from pysimbias.store.rundir import atomic_write_bytes  # noqa: E402
+from common import NETWORKS, encoding_spec, prior_table  # noqa: E402  (experiments/, the script's folder)
 
 N = 7
 SEED = 0
-PRIORS = {
-    "perceptron": dict(prior="perceptron"),
-    "mlp": dict(prior="mlp", widths=(40, 40), activation="relu"),
-    "gp": dict(prior="gp", kernel="rbf"),
-    "voronoi": dict(prior="voronoi"),
-    "knn": dict(prior="learner:knn"),
-    "uniform": dict(prior="uniform"),
-}
-ENCODINGS = {"binary": "binary", "pm1": "pm1", "onehot": "onehot", "gray": "gray", "permuted": "permuted:1",
-             "gaussian": "gaussian:7"}
-NETWORKS = ("perceptron", "mlp")
+PRIORS = prior_table("perceptron", "mlp", "gp", "voronoi", "knn", "uniform")
+ENCODINGS = {name: encoding_spec(name, N) for name in ("binary", "pm1", "onehot", "gray", "permuted", "gaussian")}
 NON_NEURAL = ("gp", "voronoi", "knn")
 SIZES = {
     "full": dict(samples=300_000, learner=10_000, baseline=100_000, bootstrap=200),

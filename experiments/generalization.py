@@ -37,7 +37,8 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-from common import HERE, Experiment, Section, fmt_interval, markdown_table, run_script
+from common import (HERE, Experiment, Section, encoding_spec, fmt_interval, markdown_table, prior_table,
+                    run_script)
 from scipy.stats import spearmanr
 
 from pysimbias.inputs.encodings import make_encoding
@@ -45,17 +46,7 @@ from pysimbias.learning.targets import make_target, make_training_set
 from pysimbias.measures import MeasureContext, compute_measures
 from pysimbias.summary import pac_bayes_bound, posterior_summary
 
-PRIORS = {
-    "perceptron": dict(prior="perceptron"),
-    "mlp": dict(prior="mlp", widths=(40, 40), activation="relu"),
-    "gp": dict(prior="gp", kernel="rbf"),
-    "voronoi": dict(prior="voronoi"),
-    "tree": dict(prior="tree"),
-    "knn": dict(prior="learner:knn"),
-    "uniform": dict(prior="uniform"),
-    "perceptron-nobias": dict(prior="perceptron", bias=False),
-}
-NETWORKS = ("perceptron", "mlp")
+PRIORS = prior_table("perceptron", "mlp", "gp", "voronoi", "tree", "knn", "uniform", "perceptron-nobias")
 NON_NEURAL = ("gp", "voronoi", "tree", "knn")
 #: (encoding, prior) pairs whose prior is exactly the counting measure
 COUNTING = [(enc, "uniform") for enc in ("binary", "permuted", "onehot", "gaussian")] + [("onehot",
@@ -72,11 +63,6 @@ SIZES = {
               7: dict(train_sizes=(32,), encodings=("binary",), draws=1_000, knn_draws=10)},
 }
 SLOW = "knn"
-
-
-def encoding_spec(name, n):
-    """The pysimbias encoding spec of an encoding's short name."""
-    return {"binary": "binary", "permuted": "permuted:1", "onehot": "onehot", "gaussian": f"gaussian:{n}"}[name]
 
 
 def base_targets(n):
