@@ -6,11 +6,19 @@ from exactly the parameters that sample ``j`` of the same chunk draws there
 (:func:`~pysimbias.kernels.network.draw_params`), converted exactly to
 float64.
 
+Runs are trained :data:`~pysimbias.kernels.lanes.LANES` (4) at a time, one
+per lane of a float64 vector: parameters, optimizer state and activations
+hold one value per run in their last axis, and the passes are written with
+the explicit vector operations of :mod:`pysimbias.kernels.lanes`.  Each lane
+keeps its own batch order and step count; a lane whose run is done takes
+the next run of its block, so the lanes stay busy.  Every lane goes through
+the same instructions, so a run's result does not depend on its lane, its
+block, the other runs, or the thread count.
+
 Arithmetic is float64 throughout: whether a run fits its training set, and
 the sign of each output, are threshold decisions, so they are taken on
 values that agree with the float64 reference trainer of the tests to about
-1e-12 rather than float32's 1e-6.  The batches are small (the literature's
-is 8 of 32 inputs), so the wider type costs little.
+1e-12 rather than float32's 1e-6.  Sums are taken with fused multiply-adds.
 
 Losses act on the network's output o (the final pre-activation) and 0/1
 labels y, averaged over the batch:
@@ -47,7 +55,7 @@ import numba
 import numpy as np
 
 from . import prange_only
-from .lanes import LANES, lane_add, lane_adam, lane_copy, lane_dots, lane_mul, lane_sgd
+from .lanes import DOT_ROWS, LANES, lane_add, lane_adam, lane_copy, lane_dots, lane_mul, lane_sgd
 from .network import _draw_one, param_count, param_scales
 from .rng import _draw, mix64, normal_work_size, stream_seed
 
@@ -111,6 +119,18 @@ def activation_value_slope(act, z):
 
 
 @numba.njit(inline="always")
+def _activate(act, values, slopes, first, count, shift):
+    """``values[t], slopes[t - shift] = activation_value_slope(act, values[t])`` for ``first <= t < first + count``.
+
+    Unsigned indices spare the negative-index checks, so that LLVM vectorizes
+    the loop where the activation allows (relu).
+    """
+    shift = np.uint64(shift)
+    for t in range(np.uint64(first), np.uint64(first + count)):
+        values[t], slopes[t - shift] = activation_value_slope(act, values[t])
+
+
+@numba.njit(inline="always")
 def _output_slope(o, y, loss, nb):
     """d(mean loss)/do for one input of a batch of ``nb``."""
     if loss == 0:
@@ -142,24 +162,36 @@ def _forward(lp, sizes, bias, act, nb, post, slope):
     """
     n_layers = sizes.shape[0] - 1
     rows, width = post.shape[1], post.shape[2]
+    flat_post = post.reshape(-1)
+    flat_slope = slope.reshape(-1)
     off = 0
     for layer in range(n_layers):
         fan_in, fan_out = sizes[layer], sizes[layer + 1]
         b_off = off + fan_in * fan_out
+        in_row = layer * rows * width
+        out_row = in_row + rows * width
         for b in range(nb):
-            in_row = (layer * rows + b) * width
-            out_row = in_row + rows * width
             for j in range(fan_out):
                 if bias:
-                    lane_copy(post, out_row + j, lp, b_off + j)
+                    lane_copy(post, out_row + b * width + j, lp, b_off + j)
                 else:
                     post[layer + 1, b, j] = 0.0
-            lane_dots(post, out_row, 1, post, in_row, 1, lp, off, 1, fan_out, fan_in, fan_out)
-            if layer < n_layers - 1:
-                for j in range(fan_out):
-                    for lane in range(LANES):
-                        post[layer + 1, b, j, lane], slope[layer, b, j, lane] = activation_value_slope(
-                            act, post[layer + 1, b, j, lane])
+        # post[layer + 1, b, j] += sum_a post[layer, b, a] W[a, j], in blocks of units j (or of inputs b,
+        # when the layer has fewer units than a block).
+        if fan_out >= DOT_ROWS:
+            for b in range(nb):
+                lane_dots(post, out_row + b * width, 1, post, in_row + b * width, 1, lp, off, 1, fan_out, fan_in,
+                          fan_out)
+        else:
+            for j in range(fan_out):
+                lane_dots(post, out_row + j, width, lp, off + j, fan_out, post, in_row, width, 1, fan_in, nb)
+        if layer < n_layers - 1:
+            for b in range(nb):
+                first = (out_row + b * width) * LANES
+                if act == 0:  # the same loop, compiled with the code a constant: vector code for relu
+                    _activate(0, flat_post, flat_slope, first, fan_out * LANES, rows * width * LANES)
+                else:
+                    _activate(act, flat_post, flat_slope, first, fan_out * LANES, rows * width * LANES)
         off = b_off + (fan_out if bias else 0)
 
 
@@ -178,10 +210,15 @@ def _backward(lp, sizes, bias, nb, post, slope, delta, spare, grad):
         fan_in, fan_out = sizes[layer], sizes[layer + 1]
         off -= fan_in * fan_out + (fan_out if bias else 0)
         b_off = off + fan_in * fan_out
-        for a in range(fan_in):
-            # grad[off + a fan_out + j] += sum_b post[layer, b, a] delta[b, j]
-            lane_dots(grad, off + a * fan_out, 1, post, layer * rows * width + a, width, delta, 0, 1, width, nb,
-                      fan_out)
+        # grad[off + a fan_out + j] += sum_b post[layer, b, a] delta[b, j], in blocks of units j (or of
+        # inputs a, when the layer has fewer units than a block).
+        if fan_out >= DOT_ROWS:
+            for a in range(fan_in):
+                lane_dots(grad, off + a * fan_out, 1, post, layer * rows * width + a, width, delta, 0, 1, width, nb,
+                          fan_out)
+        else:
+            for j in range(fan_out):
+                lane_dots(grad, off + j, fan_out, delta, j, width, post, layer * rows * width, 1, width, nb, fan_in)
         if bias:
             for b in range(nb):
                 for j in range(fan_out):
