@@ -9,7 +9,7 @@ time and once in this process's CPU time (which other jobs on a shared
 machine disturb less), with BLAS limited to one thread; the Numba kernel
 then trains a larger batch of runs alone for its throughput.
 
-Run: ``python benchmarks/bench_train.py [--runs 4000] [--numpy-runs 32]``
+Run: ``python benchmarks/bench_train.py [--runs 4000] [--numpy-runs 128]``
 """
 
 import argparse
@@ -52,7 +52,8 @@ def numpy_runs(prior, key, runs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=4000, help="runs for the Numba throughput")
-    parser.add_argument("--numpy-runs", type=int, default=32, help="runs both trainers train, taking turns")
+    parser.add_argument("--numpy-runs", type=int, default=128,
+                        help="runs both trainers train, taking turns (two blocks of 64 keep both threads busy)")
     args = parser.parse_args()
     print(machine_line())
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
