@@ -6,11 +6,19 @@ from exactly the parameters that sample ``j`` of the same chunk draws there
 (:func:`~pysimbias.kernels.network.draw_params`), converted exactly to
 float64.
 
+Runs are trained :data:`~pysimbias.kernels.lanes.LANES` (4) at a time, one
+per lane of a float64 vector: parameters, optimizer state and activations
+hold one value per run in their last axis, and the passes are written with
+the explicit vector operations of :mod:`pysimbias.kernels.lanes`.  Each lane
+keeps its own batch order and step count; a lane whose run is done takes
+the next run of its block, so the lanes stay busy.  Every lane goes through
+the same instructions, so a run's result does not depend on its lane, its
+block, the other runs, or the thread count.
+
 Arithmetic is float64 throughout: whether a run fits its training set, and
 the sign of each output, are threshold decisions, so they are taken on
 values that agree with the float64 reference trainer of the tests to about
-1e-12 rather than float32's 1e-6.  The batches are small (the literature's
-is 8 of 32 inputs), so the wider type costs little.
+1e-12 rather than float32's 1e-6.  Sums are taken with fused multiply-adds.
 
 Losses act on the network's output o (the final pre-activation) and 0/1
 labels y, averaged over the batch:
@@ -46,11 +54,13 @@ import math
 import numba
 import numpy as np
 
+from . import prange_only
+from .lanes import DOT_ROWS, LANES, lane_add, lane_adam, lane_copy, lane_dots, lane_mul, lane_sgd
 from .network import _draw_one, param_count, param_scales
 from .rng import _draw, mix64, normal_work_size, stream_seed
 
-__all__ = ["LOSSES", "OPTIMIZERS", "HYPER", "epoch_order", "epoch_orders", "loss_and_gradient", "train_steps",
-           "train_keys"]
+__all__ = ["LOSSES", "OPTIMIZERS", "HYPER", "activation_value_slope", "epoch_order", "epoch_orders",
+           "loss_and_gradient", "train_steps", "train_keys"]
 
 LOSSES = {"ce": 0, "mse": 1}
 OPTIMIZERS = {"sgd": 0, "adam": 1}
@@ -60,6 +70,9 @@ HYPER = ("lr", "momentum", "beta1", "beta2", "eps")
 _ORDER_SALT = np.uint64(0x6A09E667F3BCC909)
 # Inputs evaluated at once when checking or recording a function.
 _EVAL_ROWS = 64
+# Runs per parallel work item (lanes idle at a block's end: about LANES / 2
+# runs' time in 64).  Results never depend on it.
+_BLOCK_RUNS = 64
 
 
 @numba.njit(cache=True)
@@ -91,55 +104,30 @@ def epoch_orders(key0, key1, j, epochs, k):
 
 
 @numba.njit(inline="always")
-def _activate(z, act):
+def activation_value_slope(act, z):
+    """Value and derivative of hidden activation ``act`` at pre-activation ``z``; relu'(0) = 0.
+
+    The trainer's only contact with the activations: the forward pass keeps
+    the value and the slope of every hidden unit.
+    """
     if act == 0:
-        return z if z > 0.0 else 0.0
+        return (z, 1.0) if z > 0.0 else (0.0, 0.0)
     if act == 1:
-        return math.tanh(z)
-    return z
+        h = math.tanh(z)
+        return h, 1.0 - h * h
+    return z, 1.0
 
 
 @numba.njit(inline="always")
-def _slope(z, h, act):
-    """Derivative of the activation at pre-activation ``z`` (with ``h`` its value); relu'(0) = 0."""
-    if act == 0:
-        return 1.0 if z > 0.0 else 0.0
-    if act == 1:
-        return 1.0 - h * h
-    return 1.0
+def _activate(act, values, slopes, first, count, shift):
+    """``values[t], slopes[t - shift] = activation_value_slope(act, values[t])`` for ``first <= t < first + count``.
 
-
-@numba.njit(cache=True)
-def _forward(params, sizes, bias, act, X, rows, nb, xin, pre, post):
-    """Evaluate the network on inputs ``X[rows[:nb]]``.
-
-    Fills ``xin[b]`` with the inputs, ``pre[layer, b]`` with every layer's
-    pre-activations and ``post[layer, b]`` with the hidden layers'
-    activations; the output of input b is ``pre[n_layers - 1, b, 0]``.
+    Unsigned indices spare the negative-index checks, so that LLVM vectorizes
+    the loop where the activation allows (relu).
     """
-    d = sizes[0]
-    n_layers = sizes.shape[0] - 1
-    for b in range(nb):
-        for a in range(d):
-            xin[b, a] = X[rows[b], a]
-    off = 0
-    for layer in range(n_layers):
-        fan_in, fan_out = sizes[layer], sizes[layer + 1]
-        b_off = off + fan_in * fan_out
-        for b in range(nb):
-            out = pre[layer, b]
-            for j in range(fan_out):
-                out[j] = params[b_off + j] if bias else 0.0
-            for a in range(fan_in):
-                x = xin[b, a] if layer == 0 else post[layer - 1, b, a]
-                if x != 0.0:
-                    w = off + a * fan_out
-                    for j in range(fan_out):
-                        out[j] += x * params[w + j]
-            if layer < n_layers - 1:
-                for j in range(fan_out):
-                    post[layer, b, j] = _activate(out[j], act)
-        off = b_off + (fan_out if bias else 0)
+    shift = np.uint64(shift)
+    for t in range(np.uint64(first), np.uint64(first + count)):
+        values[t], slopes[t - shift] = activation_value_slope(act, values[t])
 
 
 @numba.njit(inline="always")
@@ -162,125 +150,172 @@ def _loss_value(o, y, loss):
     return (o - y) * (o - y)
 
 
-@numba.njit(inline="always")
-def _dot(params, start, vector, n):
-    """``sum_j params[start + j] * vector[j]`` over j < n, in four interleaved partial sums (for speed)."""
-    t0 = t1 = t2 = t3 = 0.0
-    j = 0
-    while j + 4 <= n:
-        t0 += params[start + j] * vector[j]
-        t1 += params[start + j + 1] * vector[j + 1]
-        t2 += params[start + j + 2] * vector[j + 2]
-        t3 += params[start + j + 3] * vector[j + 3]
-        j += 4
-    while j < n:
-        t0 += params[start + j] * vector[j]
-        j += 1
-    return (t0 + t1) + (t2 + t3)
+@numba.njit(cache=True)
+def _forward(lp, sizes, bias, act, nb, post, slope):
+    """Evaluate every lane's network on its inputs ``post[0, :nb, :d]``.
+
+    ``lp`` holds one network per lane, shape (P, LANES); ``post`` is (layers
+    + 1, rows, width, LANES).  Fills ``post[layer + 1, b, j]`` with the
+    activations of the hidden layers and ``slope[layer, b, j]`` with their
+    derivatives; the output of input b is ``post[n_layers, b, 0]`` (the last
+    layer's pre-activation).
+    """
+    n_layers = sizes.shape[0] - 1
+    rows, width = post.shape[1], post.shape[2]
+    flat_post = post.reshape(-1)
+    flat_slope = slope.reshape(-1)
+    off = 0
+    for layer in range(n_layers):
+        fan_in, fan_out = sizes[layer], sizes[layer + 1]
+        b_off = off + fan_in * fan_out
+        in_row = layer * rows * width
+        out_row = in_row + rows * width
+        for b in range(nb):
+            for j in range(fan_out):
+                if bias:
+                    lane_copy(post, out_row + b * width + j, lp, b_off + j)
+                else:
+                    post[layer + 1, b, j] = 0.0
+        # post[layer + 1, b, j] += sum_a post[layer, b, a] W[a, j], in blocks of units j (or of inputs b,
+        # when the layer has fewer units than a block).
+        if fan_out >= DOT_ROWS:
+            for b in range(nb):
+                lane_dots(post, out_row + b * width, 1, post, in_row + b * width, 1, lp, off, 1, fan_out, fan_in,
+                          fan_out)
+        else:
+            for j in range(fan_out):
+                lane_dots(post, out_row + j, width, lp, off + j, fan_out, post, in_row, width, 1, fan_in, nb)
+        if layer < n_layers - 1:
+            for b in range(nb):
+                first = (out_row + b * width) * LANES
+                if act == 0:  # the same loop, compiled with the code a constant: vector code for relu
+                    _activate(0, flat_post, flat_slope, first, fan_out * LANES, rows * width * LANES)
+                else:
+                    _activate(act, flat_post, flat_slope, first, fan_out * LANES, rows * width * LANES)
+        off = b_off + (fan_out if bias else 0)
 
 
 @numba.njit(cache=True)
-def _backward(params, sizes, bias, act, nb, xin, pre, post, delta, spare, grad):
-    """Gradient of the batch loss into ``grad``, from ``delta[b, 0]`` = d(loss)/d(output b).
+def _backward(lp, sizes, bias, nb, post, slope, delta, spare, grad):
+    """Gradient of every lane's batch loss into ``grad``, from ``delta[b, 0]`` = d(loss)/d(output b).
 
-    ``pre``, ``post`` and ``xin`` are what :func:`_forward` left; ``delta``
-    and ``spare`` are (batch, width) work arrays.  Units whose activation has
-    slope 0 there (inactive relu units) pass no gradient back and are skipped.
+    ``post`` and ``slope`` are what :func:`_forward` left; ``delta`` and
+    ``spare`` are (rows, width, LANES) work arrays.
     """
     n_layers = sizes.shape[0] - 1
+    rows, width = post.shape[1], post.shape[2]
     grad[:] = 0.0
     off = param_count(sizes, bias)
     for layer in range(n_layers - 1, -1, -1):
         fan_in, fan_out = sizes[layer], sizes[layer + 1]
         off -= fan_in * fan_out + (fan_out if bias else 0)
         b_off = off + fan_in * fan_out
-        for b in range(nb):
+        # grad[off + a fan_out + j] += sum_b post[layer, b, a] delta[b, j], in blocks of units j (or of
+        # inputs a, when the layer has fewer units than a block).
+        if fan_out >= DOT_ROWS:
             for a in range(fan_in):
-                x = xin[b, a] if layer == 0 else post[layer - 1, b, a]
-                if x != 0.0:
-                    w = off + a * fan_out
-                    for j in range(fan_out):
-                        grad[w + j] += x * delta[b, j]
-            if bias:
+                lane_dots(grad, off + a * fan_out, 1, post, layer * rows * width + a, width, delta, 0, 1, width, nb,
+                          fan_out)
+        else:
+            for j in range(fan_out):
+                lane_dots(grad, off + j, fan_out, delta, j, width, post, layer * rows * width, 1, width, nb, fan_in)
+        if bias:
+            for b in range(nb):
                 for j in range(fan_out):
-                    grad[b_off + j] += delta[b, j]
+                    lane_add(grad, b_off + j, delta, b * width + j)
         if layer > 0:
             for b in range(nb):
+                # spare[b, a] = slope[layer - 1, b, a] sum_j W[a, j] delta[b, j]
+                spare[b, :fan_in] = 0.0
+                lane_dots(spare, b * width, 1, delta, b * width, 1, lp, off, fan_out, 1, fan_out, fan_in)
                 for a in range(fan_in):
-                    slope = _slope(pre[layer - 1, b, a], post[layer - 1, b, a], act)
-                    spare[b, a] = 0.0 if slope == 0.0 else _dot(params, off + a * fan_out, delta[b], fan_out) * slope
+                    lane_mul(spare, b * width + a, slope, ((layer - 1) * rows + b) * width + a)
             delta, spare = spare, delta
 
 
 @numba.njit(cache=True)
-def _update(params, grad, first, second, step, optimizer, hyper):
-    """One optimizer step (``step`` counted from 1) with momentum / moment buffers ``first``, ``second``."""
+def _update(lp, grad, first, second, steps, optimizer, hyper, fix):
+    """One optimizer step of every lane (lane l at its step ``steps[l]``, counted from 1).
+
+    ``first`` and ``second`` are the momentum / moment buffers; ``fix`` a
+    (2, LANES) work array for Adam's bias corrections.
+    """
     lr, momentum = hyper[0], hyper[1]
     if optimizer == 0:
-        for k in range(params.shape[0]):
-            first[k] = momentum * first[k] + grad[k]
-            params[k] -= lr * first[k]
+        for k in range(lp.shape[0]):
+            lane_sgd(lp, first, grad, k, lr, momentum)
     else:
         beta1, beta2, eps = hyper[2], hyper[3], hyper[4]
-        fix1 = 1.0 - beta1 ** step
-        fix2 = 1.0 - beta2 ** step
-        for k in range(params.shape[0]):
-            g = grad[k]
-            first[k] = beta1 * first[k] + (1.0 - beta1) * g
-            second[k] = beta2 * second[k] + (1.0 - beta2) * g * g
-            params[k] -= lr * (first[k] / fix1) / (math.sqrt(second[k] / fix2) + eps)
+        for lane in range(LANES):
+            fix[0, lane] = 1.0 - beta1 ** steps[lane]
+            fix[1, lane] = 1.0 - beta2 ** steps[lane]
+        for k in range(lp.shape[0]):
+            lane_adam(lp, first, second, grad, k, fix, lr, beta1, beta2, eps)
 
 
 @numba.njit(cache=True)
 def _work(sizes, rows):
-    """Work arrays for batches of up to ``rows`` inputs: xin, pre, post, delta, spare."""
+    """Work arrays for up to ``rows`` inputs per lane: post, slope, delta, spare, labels, fix."""
     n_layers = sizes.shape[0] - 1
     width = 1
-    for layer in range(1, sizes.shape[0]):
+    for layer in range(sizes.shape[0]):
         width = max(width, sizes[layer])
-    xin = np.empty((rows, sizes[0]), dtype=np.float64)
-    pre = np.empty((n_layers, rows, width), dtype=np.float64)
-    post = np.empty((n_layers, rows, width), dtype=np.float64)
-    return xin, pre, post, np.empty((rows, width), dtype=np.float64), np.empty((rows, width), dtype=np.float64)
+    return (np.zeros((n_layers + 1, rows, width, LANES), dtype=np.float64),
+            np.zeros((n_layers, rows, width, LANES), dtype=np.float64),
+            np.zeros((rows, width, LANES), dtype=np.float64),
+            np.zeros((rows, width, LANES), dtype=np.float64),
+            np.zeros((rows, LANES), dtype=np.float64),
+            np.zeros((2, LANES), dtype=np.float64))
 
 
 @numba.njit(cache=True)
-def _step(params, grad, first, second, step, X, y, rows, nb, sizes, bias, act, loss, optimizer, hyper, work):
-    """One optimizer step on the batch ``X[rows[:nb]]``."""
-    xin, pre, post, delta, spare = work
-    _forward(params, sizes, bias, act, X, rows, nb, xin, pre, post)
-    top = sizes.shape[0] - 2
+def _step(lp, grad, first, second, steps, X, y, orders, lo, nb, sizes, bias, act, loss, optimizer, hyper, work):
+    """One optimizer step of every lane, lane l on the batch ``X[orders[l, lo:lo + nb]]``."""
+    post, slope, delta, spare, labels, fix = work
     for b in range(nb):
-        delta[b, 0] = _output_slope(pre[top, b, 0], y[rows[b]], loss, nb)
-    _backward(params, sizes, bias, act, nb, xin, pre, post, delta, spare, grad)
-    _update(params, grad, first, second, step, optimizer, hyper)
+        for lane in range(LANES):
+            row = orders[lane, lo + b]
+            labels[b, lane] = y[row]
+            for a in range(X.shape[1]):
+                post[0, b, a, lane] = X[row, a]
+    _forward(lp, sizes, bias, act, nb, post, slope)
+    top = sizes.shape[0] - 1
+    for b in range(nb):
+        for lane in range(LANES):
+            delta[b, 0, lane] = _output_slope(post[top, b, 0, lane], labels[b, lane], loss, nb)
+    _backward(lp, sizes, bias, nb, post, slope, delta, spare, grad)
+    _update(lp, grad, first, second, steps, optimizer, hyper, fix)
 
 
 @numba.njit(cache=True)
-def _epoch(params, grad, first, second, step, X, y, order, batch_size, sizes, bias, act, loss, optimizer, hyper,
+def _epoch(lp, grad, first, second, steps, X, y, orders, batch_size, sizes, bias, act, loss, optimizer, hyper,
            work):
-    """Train one epoch, visiting S in ``order``; return the step count after it."""
-    k = order.shape[0]
+    """Train every lane one epoch, lane l visiting the rows of ``X`` in the order ``orders[l]``."""
+    k = orders.shape[1]
     for lo in range(0, k, batch_size):
-        step += 1
-        _step(params, grad, first, second, step, X, y, order[lo:], min(batch_size, k - lo), sizes, bias, act, loss,
+        for lane in range(LANES):
+            steps[lane] += 1
+        _step(lp, grad, first, second, steps, X, y, orders, lo, min(batch_size, k - lo), sizes, bias, act, loss,
               optimizer, hyper, work)
-    return step
 
 
 @numba.njit(cache=True)
-def _predictions(params, sizes, bias, act, loss, X, out, work):
-    """``out[i]`` = 1 if the network predicts 1 on input i, 0 if 0, -1 if its output is not finite."""
-    xin, pre, post, _, _ = work
-    rows = np.arange(X.shape[0])
-    top = sizes.shape[0] - 2
+def _predictions(lp, sizes, bias, act, loss, X, out, work):
+    """``out[i, l]`` = 1 if lane l's network predicts 1 on input i, 0 if 0, -1 if its output is not finite."""
+    post, slope, _, _, _, _ = work
+    top = sizes.shape[0] - 1
     threshold = 0.0 if loss == 0 else 0.5
-    for lo in range(0, X.shape[0], xin.shape[0]):
-        nb = min(xin.shape[0], X.shape[0] - lo)
-        _forward(params, sizes, bias, act, X, rows[lo:], nb, xin, pre, post)
+    for lo in range(0, X.shape[0], post.shape[1]):
+        nb = min(post.shape[1], X.shape[0] - lo)
         for b in range(nb):
-            o = pre[top, b, 0]
-            out[lo + b] = 1 if o > threshold else (0 if o <= threshold else -1)
+            for a in range(X.shape[1]):
+                for lane in range(LANES):
+                    post[0, b, a, lane] = X[lo + b, a]
+        _forward(lp, sizes, bias, act, nb, post, slope)
+        for b in range(nb):
+            for lane in range(LANES):
+                o = post[top, b, 0, lane]
+                out[lo + b, lane] = 1 if o > threshold else (0 if o <= threshold else -1)
 
 
 @numba.njit(cache=True)
@@ -304,19 +339,23 @@ def loss_and_gradient(params, X, y, sizes, bias, act, loss):
     (float, ndarray of float64, shape (P,))
     """
     k = X.shape[0]
-    work = _work(sizes, k)
-    xin, pre, post, delta, spare = work
-    rows = np.arange(k)
-    _forward(params, sizes, bias, act, X, rows, k, xin, pre, post)
-    top = sizes.shape[0] - 2
+    post, slope, delta, spare, _, _ = _work(sizes, k)
+    lp = np.empty((params.shape[0], LANES), dtype=np.float64)
+    for lane in range(LANES):
+        lp[:, lane] = params
+        for b in range(k):
+            post[0, b, :X.shape[1], lane] = X[b]
+    _forward(lp, sizes, bias, act, k, post, slope)
+    top = sizes.shape[0] - 1
     total = 0.0
     for b in range(k):
-        o = pre[top, b, 0]
+        o = post[top, b, 0, 0]
         total += _loss_value(o, y[b], loss)
-        delta[b, 0] = _output_slope(o, y[b], loss, k)
-    grad = np.empty_like(params)
-    _backward(params, sizes, bias, act, k, xin, pre, post, delta, spare, grad)
-    return total / k, grad
+        for lane in range(LANES):
+            delta[b, 0, lane] = _output_slope(o, y[b], loss, k)
+    grad = np.empty_like(lp)
+    _backward(lp, sizes, bias, k, post, slope, delta, spare, grad)
+    return total / k, grad[:, 0].copy()
 
 
 @numba.njit(cache=True)
@@ -325,36 +364,169 @@ def train_steps(params, X, y, orders, batch_size, sizes, bias, act, loss, optimi
 
     Epoch e visits the rows of ``X`` in the order ``orders[e]``, in batches
     of ``batch_size``.  Row 0 of the result is ``params``; row s the
-    parameters after step s.
+    parameters after step s.  Every lane trains the same network; the
+    result is lane 0's.
     """
     k = X.shape[0]
     per_epoch = (k + batch_size - 1) // batch_size
-    out = np.empty((orders.shape[0] * per_epoch + 1, params.shape[0]), dtype=np.float64)
+    n_par = params.shape[0]
+    out = np.empty((orders.shape[0] * per_epoch + 1, n_par), dtype=np.float64)
     out[0] = params
-    current = params.copy()
-    grad = np.empty_like(current)
-    first = np.zeros_like(current)
-    second = np.zeros_like(current)
-    work = _work(sizes, batch_size)
-    step = 0
+    lp = np.empty((n_par, LANES), dtype=np.float64)
+    for lane in range(LANES):
+        lp[:, lane] = params
+    grad = np.empty_like(lp)
+    first = np.zeros_like(lp)
+    second = np.zeros_like(lp)
+    steps = np.zeros(LANES, dtype=np.int64)
+    lane_orders = np.empty((LANES, k), dtype=np.int64)
+    work = _work(sizes, min(batch_size, k))
     for e in range(orders.shape[0]):
-        order = orders[e]
+        for lane in range(LANES):
+            lane_orders[lane] = orders[e]
         for lo in range(0, k, batch_size):
-            step += 1
-            _step(current, grad, first, second, step, X, y, order[lo:], min(batch_size, k - lo), sizes, bias, act,
+            for lane in range(LANES):
+                steps[lane] += 1
+            _step(lp, grad, first, second, steps, X, y, lane_orders, lo, min(batch_size, k - lo), sizes, bias, act,
                   loss, optimizer, hyper, work)
-            out[step] = current
+            out[steps[0]] = lp[:, 0]
     return out
 
 
-@numba.njit(cache=True, parallel=True, nogil=True)
+@numba.njit(cache=True)
+def _load_lane(lp, first, second, lane, seed, law, scales, drawn, draw_work):
+    """Put the prior draw of the run with stream ``seed`` into ``lane``, with fresh optimizer buffers."""
+    _draw_one(seed, law, scales, drawn, draw_work)
+    for k in range(lp.shape[0]):
+        lp[k, lane] = drawn[k]
+        first[k, lane] = 0.0
+        second[k, lane] = 0.0
+
+
+@numba.njit(cache=True)
+def _record(done, done_runs, done_fits, n_done, XA, sizes, bias, act, loss, seen, work, keys, epochs):
+    """Pack the functions on all rows of ``XA`` of the fitted runs in lanes ``0 .. n_done-1`` of ``done``."""
+    m = XA.shape[0]
+    _predictions(done, sizes, bias, act, loss, XA, seen[:m], work)
+    for lane in range(n_done):
+        r = done_runs[lane]
+        finite = True
+        for i in range(m):
+            if seen[i, lane] < 0:
+                finite = False
+            elif seen[i, lane] == 1:
+                keys[r, i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+        if finite:
+            epochs[r] = done_fits[lane]
+        else:
+            keys[r] = 0
+
+
+@numba.njit(cache=True)
+def _train_block(key0, key1, start, first_run, end_run, XA, X, y, sizes, bias, act, law, scales, loss, optimizer,
+                 hyper, batch_size, max_epochs, epochs_after_fit, keys, epochs):
+    """Train runs ``first_run .. end_run-1`` (of the chunk: ``start + r``), :data:`LANES` at a time.
+
+    Each lane trains one run; when its run is done the lane takes the next
+    one, so lanes run at different epochs of their runs, each on its own
+    batch order and step count.  The parameters of runs that fitted wait in
+    ``done`` until :data:`LANES` of them have gathered, and are evaluated on
+    all m inputs together.  Lanes left without a run at the end train zeros
+    until every run is done.
+    """
+    k = X.shape[0]
+    n_par = scales.shape[0]
+    lp = np.zeros((n_par, LANES), dtype=np.float64)
+    grad = np.empty_like(lp)
+    first = np.zeros_like(lp)
+    second = np.zeros_like(lp)
+    done = np.zeros_like(lp)
+    done_runs = np.zeros(LANES, dtype=np.int64)
+    done_fits = np.zeros(LANES, dtype=np.int64)
+    n_done = 0
+    runs = np.full(LANES, -1, dtype=np.int64)
+    seeds = np.zeros(LANES, dtype=np.uint64)
+    trained = np.zeros(LANES, dtype=np.int64)  # epochs trained
+    fitted = np.zeros(LANES, dtype=np.int64)
+    steps = np.zeros(LANES, dtype=np.int64)
+    orders = np.empty((LANES, k), dtype=np.int64)
+    for lane in range(LANES):
+        orders[lane] = np.arange(k)
+    drawn = np.empty(n_par, dtype=np.float32)
+    draw_work = np.empty(normal_work_size(n_par), dtype=np.uint64)
+    work = _work(sizes, max(min(batch_size, k), _EVAL_ROWS))
+    seen = np.empty((max(k, XA.shape[0]), LANES), dtype=np.int64)
+    next_run = first_run
+    active = 0
+    for lane in range(LANES):
+        if next_run < end_run:
+            runs[lane] = next_run
+            seeds[lane] = stream_seed(key0, key1, start + next_run)
+            _load_lane(lp, first, second, lane, seeds[lane], law, scales, drawn, draw_work)
+            next_run += 1
+            active += 1
+    while active > 0:
+        for lane in range(LANES):
+            if runs[lane] >= 0:
+                epoch_order(seeds[lane], trained[lane], orders[lane])
+        _epoch(lp, grad, first, second, steps, X, y, orders, batch_size, sizes, bias, act, loss, optimizer, hyper,
+               work)
+        checking = False
+        for lane in range(LANES):
+            if runs[lane] >= 0:
+                trained[lane] += 1
+                checking |= fitted[lane] == 0
+        if checking:
+            _predictions(lp, sizes, bias, act, loss, X, seen[:k], work)
+            for lane in range(LANES):
+                if runs[lane] >= 0 and fitted[lane] == 0:
+                    right = True
+                    for i in range(k):
+                        if seen[i, lane] != y[i]:
+                            right = False
+                            break
+                    if right:
+                        fitted[lane] = trained[lane]
+        for lane in range(LANES):
+            if runs[lane] < 0:
+                continue
+            if fitted[lane] > 0:
+                if trained[lane] < fitted[lane] + epochs_after_fit:
+                    continue
+                done[:, n_done] = lp[:, lane]
+                done_runs[n_done] = runs[lane]
+                done_fits[n_done] = fitted[lane]
+                n_done += 1
+                if n_done == LANES:
+                    _record(done, done_runs, done_fits, n_done, XA, sizes, bias, act, loss, seen, work, keys,
+                            epochs)
+                    n_done = 0
+            elif trained[lane] < max_epochs:
+                continue
+            trained[lane] = fitted[lane] = steps[lane] = 0
+            if next_run < end_run:
+                runs[lane] = next_run
+                seeds[lane] = stream_seed(key0, key1, start + next_run)
+                _load_lane(lp, first, second, lane, seeds[lane], law, scales, drawn, draw_work)
+                next_run += 1
+            else:
+                runs[lane] = -1
+                lp[:, lane] = 0.0
+                active -= 1
+    if n_done > 0:
+        _record(done, done_runs, done_fits, n_done, XA, sizes, bias, act, loss, seen, work, keys, epochs)
+
+
+@numba.njit(cache=True, parallel=prange_only(), nogil=True)
 def train_keys(key0, key1, start, count, XA, train_rows, y, sizes, bias, act, law, sigma_w, sigma_b, loss, optimizer,
                hyper, batch_size, max_epochs, epochs_after_fit):
     """Train runs ``start .. start+count-1`` of a chunk; return their packed functions and epochs to fit.
 
     Run j starts from the parameters that sample j of the chunk draws in
     :func:`~pysimbias.kernels.network.sample_keys`, and trains on the inputs
-    ``XA[train_rows]`` with labels ``y`` (see the module docstring).
+    ``XA[train_rows]`` with labels ``y`` (see the module docstring).  The
+    runs are cut into blocks, one per parallel work item, and each block
+    trains :data:`LANES` runs at a time; neither changes any run's result.
 
     Parameters
     ----------
@@ -383,56 +555,14 @@ def train_keys(key0, key1, start, count, XA, train_rows, y, sizes, bias, act, la
     epochs : ndarray of int64, shape (count,)
         Epochs to fit, 0 for runs that did not fit.
     """
-    m = XA.shape[0]
-    k = train_rows.shape[0]
-    keys = np.zeros((count, (m + 63) // 64), dtype=np.uint64)
+    keys = np.zeros((count, (XA.shape[0] + 63) // 64), dtype=np.uint64)
     epochs = np.zeros(count, dtype=np.int64)
     scales = param_scales(sizes, bias, sigma_w, sigma_b)
-    n_par = scales.shape[0]
-    X = np.empty((k, XA.shape[1]), dtype=np.float64)
-    for i in range(k):
+    X = np.empty((train_rows.shape[0], XA.shape[1]), dtype=np.float64)
+    for i in range(train_rows.shape[0]):
         X[i] = XA[train_rows[i]]
-    for r in numba.prange(count):
-        seed = stream_seed(key0, key1, start + r)
-        drawn = np.empty(n_par, dtype=np.float32)
-        _draw_one(seed, law, scales, drawn, np.empty(normal_work_size(n_par), dtype=np.uint64))
-        params = drawn.astype(np.float64)
-        grad = np.empty(n_par, dtype=np.float64)
-        first = np.zeros(n_par, dtype=np.float64)
-        second = np.zeros(n_par, dtype=np.float64)
-        work = _work(sizes, max(batch_size, _EVAL_ROWS))
-        order = np.empty(k, dtype=np.int64)
-        seen = np.empty(max(k, m), dtype=np.int64)
-        step = 0
-        fitted = 0
-        for epoch in range(max_epochs):
-            epoch_order(seed, epoch, order)
-            step = _epoch(params, grad, first, second, step, X, y, order, batch_size, sizes, bias, act, loss,
-                          optimizer, hyper, work)
-            _predictions(params, sizes, bias, act, loss, X, seen[:k], work)
-            right = True
-            for i in range(k):
-                if seen[i] != y[i]:
-                    right = False
-                    break
-            if right:
-                fitted = epoch + 1
-                break
-        if fitted == 0:
-            continue
-        for extra in range(epochs_after_fit):
-            epoch_order(seed, fitted + extra, order)
-            step = _epoch(params, grad, first, second, step, X, y, order, batch_size, sizes, bias, act, loss,
-                          optimizer, hyper, work)
-        _predictions(params, sizes, bias, act, loss, XA, seen[:m], work)
-        finite = True
-        for i in range(m):
-            if seen[i] < 0:
-                finite = False
-            elif seen[i] == 1:
-                keys[r, i >> 6] |= np.uint64(1) << np.uint64(i & 63)
-        if finite:
-            epochs[r] = fitted
-        else:
-            keys[r] = 0
+    for block in numba.prange((count + _BLOCK_RUNS - 1) // _BLOCK_RUNS):
+        first_run = block * _BLOCK_RUNS
+        _train_block(key0, key1, start, first_run, min(count, first_run + _BLOCK_RUNS), XA, X, y, sizes, bias, act,
+                     law, scales, loss, optimizer, hyper, batch_size, max_epochs, epochs_after_fit, keys, epochs)
     return keys, epochs

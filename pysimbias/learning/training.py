@@ -19,6 +19,7 @@ import numpy as np
 
 from ..checks import check_choice, check_int, check_real
 from ..errors import InvalidParameterError
+from ..kernels.lanes import LANES
 from ..kernels.network import ACTIVATIONS, LAWS, layer_sizes, param_count
 from ..kernels.training import HYPER, LOSSES, OPTIMIZERS, train_keys
 from ..priors.registry import Param
@@ -131,12 +132,17 @@ class TrainingPrior:
         return self.sample_tallied(key, count)[0]
 
     def working_bytes(self, threads):
-        """Memory of the runs in flight: parameters, gradient and optimizer state, activations, per thread."""
+        """Memory of the runs in flight, per thread: LANES runs' parameters, optimizer state and activations.
+
+        Also the parameters of fitted runs waiting to be recorded, the batch
+        orders and the predictions.
+        """
         n_par = param_count(self.sizes, bool(self.config.bias))
-        width = int(self.sizes[1:].max())
-        rows = max(int(self.config.batch_size), 64)
-        per_thread = 8 * (5 * n_par + rows * (2 * len(self.sizes) * width + self.sizes[0]) + 2 * self.m)
-        return int(threads) * per_thread
+        width = int(self.sizes.max())
+        k = self.rows.shape[0]
+        rows = max(min(int(self.config.batch_size), k), 64)
+        per_lane = 5 * n_par + rows * width * 2 * len(self.sizes) + 2 * max(k, self.m)
+        return int(threads) * 8 * LANES * per_lane
 
     def summarize(self, tally):
         """The manifest's ``training`` entry for a run's summed tally.
