@@ -46,6 +46,7 @@ import math
 import numba
 import numpy as np
 
+from .activations import slope64, value64
 from .network import _draw_one, param_count, param_scales
 from .rng import _draw, mix64, normal_work_size, stream_seed
 
@@ -90,25 +91,6 @@ def epoch_orders(key0, key1, j, epochs, k):
     return out
 
 
-@numba.njit(inline="always")
-def _activate(z, act):
-    if act == 0:
-        return z if z > 0.0 else 0.0
-    if act == 1:
-        return math.tanh(z)
-    return z
-
-
-@numba.njit(inline="always")
-def _slope(z, h, act):
-    """Derivative of the activation at pre-activation ``z`` (with ``h`` its value); relu'(0) = 0."""
-    if act == 0:
-        return 1.0 if z > 0.0 else 0.0
-    if act == 1:
-        return 1.0 - h * h
-    return 1.0
-
-
 @numba.njit(cache=True)
 def _forward(params, sizes, bias, act, X, rows, nb, xin, pre, post):
     """Evaluate the network on inputs ``X[rows[:nb]]``.
@@ -138,7 +120,7 @@ def _forward(params, sizes, bias, act, X, rows, nb, xin, pre, post):
                         out[j] += x * params[w + j]
             if layer < n_layers - 1:
                 for j in range(fan_out):
-                    post[layer, b, j] = _activate(out[j], act)
+                    post[layer, b, j] = value64(out[j], act)
         off = b_off + (fan_out if bias else 0)
 
 
@@ -207,7 +189,7 @@ def _backward(params, sizes, bias, act, nb, xin, pre, post, delta, spare, grad):
         if layer > 0:
             for b in range(nb):
                 for a in range(fan_in):
-                    slope = _slope(pre[layer - 1, b, a], post[layer - 1, b, a], act)
+                    slope = slope64(pre[layer - 1, b, a], post[layer - 1, b, a], act)
                     spare[b, a] = 0.0 if slope == 0.0 else _dot(params, off + a * fan_out, delta[b], fan_out) * slope
             delta, spare = spare, delta
 
