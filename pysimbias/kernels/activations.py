@@ -98,7 +98,7 @@ _SILU_LOW = _F(-120.0)  # silu is -0 below it
 _ROUND64 = 6755399441055744.0  # 1.5 * 2^52
 _INV_PI = 1.0 / math.pi
 _PI_PARTS = (3.141592653589793, 1.2246467991473532e-16, -2.9947698097183397e-33)  # pi = sum, to ~160 bits
-#: sin(r) / r as a polynomial in r^2 on |r| <= pi / 2 + 2^-20, constant first
+#: sin(r) / r as a polynomial in r^2 on |r| <= pi / 2 + 2^-18, constant first
 _SIN = (0.9999999999999498, -0.1666666666646694, 0.008333333320371686, -0.00019841266685400525,
         2.755695308802037e-06, -2.5030274419410794e-08, 1.5411302785449e-10)
 
@@ -291,10 +291,9 @@ def _row_loop(function):
     return apply
 
 
-_APPLY = tuple(_row_loop(f) for f in (_tanh32, _gelu32, _silu32, _selu32, _sigmoid32, _sin32, _gaussian32, _erf32,
-                                      _step32))
 (_apply_tanh, _apply_gelu, _apply_silu, _apply_selu, _apply_sigmoid, _apply_sin, _apply_gaussian, _apply_erf,
- _apply_step) = _APPLY
+ _apply_step) = (_row_loop(f) for f in (_tanh32, _gelu32, _silu32, _selu32, _sigmoid32, _sin32, _gaussian32, _erf32,
+                                        _step32))
 
 
 @numba.njit
@@ -364,7 +363,10 @@ def value64(z, act):
 
 @numba.njit(inline="always")
 def slope64(z, h, act):
-    """Derivative of activation ``act`` at ``z``, given ``h = value64(z, act)``; relu'(0) = 0, selu'(0) = lambda alpha."""
+    """Derivative of activation ``act`` at ``z``, given ``h = value64(z, act)``.
+
+    relu'(0) = 0 and selu'(0) = lambda alpha (the left-hand slopes); step's is 0.
+    """
     if act == 0:
         return 1.0 if z > 0.0 else 0.0
     if act == 1:

@@ -12,7 +12,8 @@ process whose covariance follows the layers (Neal 1996; Lee et al. 2018):
 pre-activation is the Gaussian process with covariance K^L, and a sample is
 its sign on the encoded inputs.  The expectation E[phi(u) phi(v)] has a closed
 form for relu, erf, linear, step, sin and gaussian (:data:`CLOSED_FORMS`);
-every other activation (tanh, gelu, silu, selu, sigmoid) is integrated with a tensor Gauss–Hermite rule of :data:`HERMITE_POINTS` nodes
+every other activation (tanh, gelu, silu, selu, sigmoid) is integrated with
+a tensor Gauss–Hermite rule of :data:`HERMITE_POINTS` nodes
 per axis (:func:`gauss_hermite_expectation`), so a new activation needs only
 its NumPy function in :data:`ACTIVATION_FUNCTIONS`.
 
@@ -72,8 +73,13 @@ def _step_expectation(kxx, kyy, kxy):
 
 
 def _sin_expectation(kxx, kyy, kxy):
-    """E[sin u sin v] = (E cos(u - v) - E cos(u + v)) / 2 = exp(-(K_xx + K_yy) / 2) sinh(K_xy)."""
-    return np.exp(-0.5 * (kxx + kyy)) * np.sinh(kxy)
+    """E[sin u sin v] = (E cos(u - v) - E cos(u + v)) / 2 = exp(-(K_xx + K_yy) / 2) sinh(K_xy).
+
+    Evaluated as the difference of two exponentials whose exponents are <= 0
+    (|K_xy| <= (K_xx + K_yy) / 2), so no large variance overflows it.
+    """
+    mean = 0.5 * (kxx + kyy)
+    return 0.5 * (np.exp(kxy - mean) - np.exp(-kxy - mean))
 
 
 def _gaussian_expectation(kxx, kyy, kxy):

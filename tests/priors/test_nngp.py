@@ -60,6 +60,8 @@ def test_step_sin_gaussian_closed_form_special_values():
     # sin: E[sin(u)^2] = (1 - exp(-2K)) / 2; gaussian: E[exp(-u^2)] = (1 + 2K)^(-1/2)
     np.testing.assert_allclose(CLOSED_FORMS["sin"](0.8, 0.8, 0.8), (1 - math.exp(-1.6)) / 2)
     np.testing.assert_allclose(CLOSED_FORMS["gaussian"](0.8, 0.8, 0.8), 1 / math.sqrt(2.6))
+    # huge variances (sigma_w = 40): E[sin(u)^2] -> 1/2, not inf * 0
+    np.testing.assert_allclose(CLOSED_FORMS["sin"](1600.0, 1600.0, 1600.0), 0.5)
 
 
 def test_relu_closed_form_special_values():
