@@ -147,7 +147,8 @@ def _dense_layer(out, out_row, params, off, fan_in, fan_out, bias, cur, cur_row,
     """``out[out_row + j] = act(b[j] + sum_a W[a, j] * cur[cur_row + a])`` for every unit j.
 
     ReLU is applied inside the tile, every other activation after it
-    (:func:`~pysimbias.kernels.activations.apply_activation`).  The weights W (fan_in x fan_out, row-major) start at ``params[off]`` and
+    (:func:`~pysimbias.kernels.activations.apply_activation`).  The
+    weights W (fan_in x fan_out, row-major) start at ``params[off]`` and
     the biases follow them.  Units are evaluated in tiles of at most
     :data:`MAX_ROWS`, as evenly sized as possible.
     """
