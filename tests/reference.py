@@ -17,6 +17,7 @@ Conventions (binding, DESIGN.md section 2):
 import math
 
 import numpy as np
+from scipy import special
 
 __all__ = [
     "binary_inputs",
@@ -79,13 +80,24 @@ def split_params(params_row, d, widths, bias):
 
 
 def _activation(name):
-    if name == "relu":
-        return lambda a: np.maximum(a, 0.0)
-    if name == "tanh":
-        return np.tanh
-    if name == "linear":
-        return lambda a: a
-    raise ValueError(f"unknown activation {name!r}")
+    """(the activation in float64, its Lipschitz constant); step's is None: it jumps at 0."""
+    lam, alpha = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
+    table = {
+        "relu": (lambda a: np.maximum(a, 0.0), 1.0),
+        "tanh": (np.tanh, 1.0),
+        "linear": (lambda a: a, 1.0),
+        "gelu": (lambda a: a * special.ndtr(a), 1.13),  # max of Phi(x) + x phi(x): 1.1289
+        "silu": (lambda a: a * special.expit(a), 1.1),  # 1.0998
+        "selu": (lambda a: np.where(a > 0, lam * a, lam * alpha * np.expm1(np.minimum(a, 0.0))), lam * alpha),
+        "sigmoid": (special.expit, 0.25),
+        "sin": (np.sin, 1.0),
+        "gaussian": (lambda a: np.exp(-0.5 * a * a), 0.61),  # exp(-1/2)
+        "erf": (special.erf, 1.13),  # 2 / sqrt(pi)
+        "step": (lambda a: (a > 0).astype(np.float64), None),
+    }
+    if name not in table:
+        raise ValueError(f"unknown activation {name!r}")
+    return table[name]
 
 
 def reference_forward(params_row, X, widths, bias, activation_name):
@@ -100,7 +112,8 @@ def reference_forward(params_row, X, widths, bias, activation_name):
     widths : sequence of int
         Hidden widths (empty for the perceptron).
     bias : bool
-    activation_name : {'relu', 'tanh', 'linear'}
+    activation_name : str
+        One of pysimbias's activations (``pysimbias.kernels.activations.ACTIVATIONS``).
 
     Returns
     -------
@@ -118,8 +131,10 @@ def reference_forward_with_bound(params_row, X, widths, bias, activation_name):
     sum ``b + sum_a w_a h_a`` over ``k`` terms (fused multiply-adds, any
     summation order) is off by at most ``gamma_{k+1} * (|b| + sum_a |w_a h_a|)``
     with ``gamma_k = k u / (1 - k u)``, ``u = 2**-24``.  Errors in the inputs
-    ``h_a`` of a layer are carried along through ``|W|`` (every activation
-    here is 1-Lipschitz), and each activation adds a few ulps of its own.
+    ``h_a`` of a layer are carried along through ``|W|``, scaled by the
+    activation's Lipschitz constant, and each activation adds a few ulps of
+    its own.  The step function jumps: where the pre-activation is within
+    its error of 0, its output may be off by 1.
 
     Returns
     -------
@@ -133,7 +148,7 @@ def reference_forward_with_bound(params_row, X, widths, bias, activation_name):
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError("X must be a 2-d (m, d) array")
-    act = _activation(activation_name)
+    act, lipschitz = _activation(activation_name)
     u = FLOAT32_UNIT_ROUNDOFF
     layers = split_params(params_row, X.shape[1], widths, bias)
     h = X                    # float64 activations, (m, fan_in)
@@ -149,15 +164,17 @@ def reference_forward_with_bound(params_row, X, widths, bias, activation_name):
         if index == len(layers) - 1:
             return a[:, 0], a_err[:, 0]
         h = act(a)
-        # 1-Lipschitz activations pass the error through; allow 8 ulps for the
-        # (possibly vectorized, reduced-accuracy) float32 tanh.  A ReLU whose
-        # input is certainly <= 0 in float32 too outputs an exact 0.
-        if activation_name == "tanh":
-            err = a_err + 8.0 * u * np.abs(h)
-        elif activation_name == "relu":
+        # The float32 activations are within 6 ulp (16 u |h| is generous), or
+        # 2^-148 where the value is below the normal range.  A ReLU whose input is certainly <= 0
+        # in float32 too outputs an exact 0; a step is exact away from 0.
+        if activation_name == "relu":
             err = np.where(a + a_err <= 0.0, 0.0, a_err)
-        else:
+        elif activation_name == "linear":
             err = a_err
+        elif activation_name == "step":
+            err = ((np.abs(a) <= a_err) & (a_err > 0)).astype(np.float64)
+        else:
+            err = lipschitz * a_err + np.maximum(16.0 * u * np.abs(h), np.where(h != 0.0, 2.0 ** -148, 0.0))
     raise AssertionError("unreachable")
 
 

@@ -16,15 +16,27 @@ It trains one network at a time with whole-matrix NumPy operations, so that
 """
 
 import numpy as np
+from scipy import special
 
 from reference import split_params
 
 __all__ = ["reference_loss_gradient", "ReferenceTrainer", "reference_train_run", "reference_predictions"]
 
+_LAMBDA, _ALPHA = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
+#: activation -> (value, slope as a function of (z, value)), from the definitions
 _ACTIVATIONS = {
     "relu": (lambda z: np.maximum(z, 0.0), lambda z, h: (z > 0).astype(np.float64)),
     "tanh": (np.tanh, lambda z, h: 1.0 - h * h),
     "linear": (lambda z: z, lambda z, h: np.ones_like(z)),
+    "gelu": (lambda z: z * special.ndtr(z), lambda z, h: special.ndtr(z) + z * np.exp(-z * z / 2) / np.sqrt(2 * np.pi)),
+    "silu": (lambda z: z * special.expit(z), lambda z, h: special.expit(z) * (1 + z * (1 - special.expit(z)))),
+    "selu": (lambda z: np.where(z > 0, _LAMBDA * z, _LAMBDA * _ALPHA * np.expm1(np.minimum(z, 0.0))),
+             lambda z, h: np.where(z > 0, _LAMBDA, _LAMBDA * _ALPHA * np.exp(np.minimum(z, 0.0)))),
+    "sigmoid": (special.expit, lambda z, h: special.expit(z) * special.expit(-z)),
+    "sin": (np.sin, lambda z, h: np.cos(z)),
+    "gaussian": (lambda z: np.exp(-z * z / 2), lambda z, h: -z * np.exp(-z * z / 2)),
+    "erf": (special.erf, lambda z, h: 2 / np.sqrt(np.pi) * np.exp(-z * z)),
+    "step": (lambda z: (z > 0).astype(np.float64), lambda z, h: np.zeros_like(z)),
 }
 
 

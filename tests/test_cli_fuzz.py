@@ -26,7 +26,7 @@ VALUES = {
     "--prior": ["mlp", "perceptron", "uniform", "nope", ""],
     "--n": ["1", "3", "4", "0", "-2", "17", "x", "2.5"],
     "--widths": ["4", "3,2", "", "0", "4,,2", "a", "-1", "2,1000000000000"],
-    "--activation": ["relu", "tanh", "linear", "gelu"],
+    "--activation": ["relu", "tanh", "linear", "gelu", "step", "softplus"],
     "--law": ["gaussian", "uniform", "cauchy"],
     "--sigma-w": ["1", "0.5", "0", "-1", "nan", "inf", "1e400", "x"],
     "--sigma-b": ["1", "0", "-0.5", "nan", "-inf"],

@@ -30,10 +30,10 @@ import numba
 import numpy as np
 
 from . import prange_only
+from .activations import ACTIVATIONS, apply_activation
 from .rng import fill_normal_columns, fill_normal_work, fill_uniform, normal_work_size, stream_seed
 from .vector import MAX_ROWS, TREE_LANES, dense_tile, pack_positive, padded_length, tree_keys
 
-ACTIVATIONS = {"relu": 0, "tanh": 1, "linear": 2}
 LAWS = {"gaussian": 0, "uniform": 1}
 
 # Samples per parallel work item.  Results never depend on it.
@@ -142,29 +142,13 @@ def _draw_columns(key0, key1, first, law, scales, cols, params, work):
             cols[:, j] = params
 
 
-@numba.njit(inline="always", fastmath=True)
-def _tanh32(x):
-    """float32 tanh as a rational minimax approximation (within 5 ulp of tanh; vectorizes)."""
-    c = np.float32(7.90531110763549805)  # beyond this, tanh rounds to +-1 in float32
-    x = min(max(x, -c), c)
-    x2 = x * x
-    p = x2 * np.float32(-2.76076847742355e-16) + np.float32(2.00018790482477e-13)
-    p = x2 * p + np.float32(-8.60467152213735e-11)
-    p = x2 * p + np.float32(5.12229709037114e-08)
-    p = x2 * p + np.float32(1.48572235717979e-05)
-    p = x2 * p + np.float32(6.37261928875436e-04)
-    p = x2 * p + np.float32(4.89352455891786e-03)
-    q = x2 * np.float32(1.19825839466702e-06) + np.float32(1.18534705686654e-04)
-    q = x2 * q + np.float32(2.26843463243900e-03)
-    q = x2 * q + np.float32(4.89352518554385e-03)
-    return x * p / q
-
-
 @numba.njit
 def _dense_layer(out, out_row, params, off, fan_in, fan_out, bias, cur, cur_row, act):
     """``out[out_row + j] = act(b[j] + sum_a W[a, j] * cur[cur_row + a])`` for every unit j.
 
-    The weights W (fan_in x fan_out, row-major) start at ``params[off]`` and
+    ReLU is applied inside the tile, every other activation after it
+    (:func:`~pysimbias.kernels.activations.apply_activation`).  The
+    weights W (fan_in x fan_out, row-major) start at ``params[off]`` and
     the biases follow them.  Units are evaluated in tiles of at most
     :data:`MAX_ROWS`, as evenly sized as possible.
     """
@@ -176,10 +160,7 @@ def _dense_layer(out, out_row, params, off, fan_in, fan_out, bias, cur, cur_row,
         dense_tile(rows, out, out_row + j, params, off + j, fan_out, b_off + j if bias else -1,
                    cur, cur_row, fan_in, act == 0)
         j += rows
-    if act == 1:
-        for r in range(out_row, out_row + fan_out):
-            for i in range(out.shape[1]):
-                out[r, i] = _tanh32(out[r, i])
+    apply_activation(out, out_row, out_row + fan_out, act)
 
 
 @numba.njit

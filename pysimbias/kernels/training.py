@@ -55,6 +55,7 @@ import numba
 import numpy as np
 
 from . import prange_only
+from .activations import slope64, value64
 from .lanes import DOT_ROWS, LANES, lane_add, lane_adam, lane_copy, lane_dots, lane_mul, lane_sgd
 from .network import _draw_one, param_count, param_scales
 from .rng import _draw, mix64, normal_work_size, stream_seed
@@ -112,10 +113,8 @@ def activation_value_slope(act, z):
     """
     if act == 0:
         return (z, 1.0) if z > 0.0 else (0.0, 0.0)
-    if act == 1:
-        h = math.tanh(z)
-        return h, 1.0 - h * h
-    return z, 1.0
+    h = value64(z, act)
+    return h, slope64(z, h, act)
 
 
 @numba.njit(inline="always")

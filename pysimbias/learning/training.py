@@ -87,6 +87,9 @@ class TrainingPrior:
         if config.prior != "mlp":
             raise InvalidParameterError("prior", f"the train task trains networks of the mlp prior, not "
                                                  f"{config.prior!r}; use --prior mlp")
+        if config.activation == "step":
+            raise InvalidParameterError("activation", "the step activation has slope 0 wherever it has one, so "
+                                                      "gradient descent cannot train it; use another activation")
         self.config = config
         self.m = prior.m
         self.n_words = prior.n_words

@@ -11,8 +11,9 @@ process whose covariance follows the layers (Neal 1996; Lee et al. 2018):
 (sigma_b = 0 without biases).  With L hidden layers the output unit's
 pre-activation is the Gaussian process with covariance K^L, and a sample is
 its sign on the encoded inputs.  The expectation E[phi(u) phi(v)] has a closed
-form for some activations (:data:`CLOSED_FORMS`); every other activation is
-integrated with a tensor Gauss–Hermite rule of :data:`HERMITE_POINTS` nodes
+form for relu, erf, linear, step, sin and gaussian (:data:`CLOSED_FORMS`);
+every other activation (tanh, gelu, silu, selu, sigmoid) is integrated with
+a tensor Gauss–Hermite rule of :data:`HERMITE_POINTS` nodes
 per axis (:func:`gauss_hermite_expectation`), so a new activation needs only
 its NumPy function in :data:`ACTIVATION_FUNCTIONS`.
 
@@ -25,9 +26,10 @@ prior's Cholesky factorisation and kernel
 import math
 
 import numpy as np
-from scipy.special import erf
+from scipy.special import erf, expit, ndtr
 
 from ..errors import InvalidParameterError
+from ..kernels.activations import SELU_ALPHA, SELU_LAMBDA
 from ..kernels.bits import n_words
 from ..kernels.priors import gp_keys
 from .metric import MAX_GP_INPUTS, cholesky_with_jitter
@@ -60,10 +62,48 @@ def _linear_expectation(kxx, kyy, kxy):
     return kxy + 0.0 * (kxx + kyy)
 
 
+def _step_expectation(kxx, kyy, kxy):
+    """E[step(u) step(v)] = P(u > 0, v > 0) = (pi - t) / (2 pi), t the angle of K (arc-cosine kernel of order 0).
+
+    An input of variance 0 has u = 0 and step(0) = 0.
+    """
+    norms = np.sqrt(kxx * kyy)
+    cos = np.clip(np.divide(kxy, norms, out=np.ones_like(norms), where=norms > 0), -1.0, 1.0)
+    return np.where(norms > 0, (math.pi - np.arccos(cos)) / (2 * math.pi), 0.0)
+
+
+def _sin_expectation(kxx, kyy, kxy):
+    """E[sin u sin v] = (E cos(u - v) - E cos(u + v)) / 2 = exp(-(K_xx + K_yy) / 2) sinh(K_xy).
+
+    Evaluated as the difference of two exponentials whose exponents are <= 0
+    (|K_xy| <= (K_xx + K_yy) / 2), so no large variance overflows it.
+    """
+    mean = 0.5 * (kxx + kyy)
+    return 0.5 * (np.exp(kxy - mean) - np.exp(-kxy - mean))
+
+
+def _gaussian_expectation(kxx, kyy, kxy):
+    """E[exp(-u^2 / 2) exp(-v^2 / 2)] = det(I + K)^(-1/2) = ((1 + K_xx)(1 + K_yy) - K_xy^2)^(-1/2)."""
+    return 1.0 / np.sqrt((1 + kxx) * (1 + kyy) - kxy * kxy)
+
+
 #: activation -> E[phi(u) phi(v)] as a function of (K_xx, K_yy, K_xy), where it has a closed form
-CLOSED_FORMS = {"relu": _relu_expectation, "erf": _erf_expectation, "linear": _linear_expectation}
-#: activation -> its NumPy function, for the Gauss–Hermite rule
-ACTIVATION_FUNCTIONS = {"relu": lambda u: np.maximum(u, 0.0), "tanh": np.tanh, "linear": lambda u: u, "erf": erf}
+CLOSED_FORMS = {"relu": _relu_expectation, "erf": _erf_expectation, "linear": _linear_expectation,
+                "step": _step_expectation, "sin": _sin_expectation, "gaussian": _gaussian_expectation}
+#: activation -> its NumPy function, for the Gauss–Hermite rule (and for checking the closed forms)
+ACTIVATION_FUNCTIONS = {
+    "relu": lambda u: np.maximum(u, 0.0),
+    "tanh": np.tanh,
+    "linear": lambda u: u,
+    "gelu": lambda u: u * ndtr(u),
+    "silu": lambda u: u * expit(u),
+    "selu": lambda u: np.where(u > 0, SELU_LAMBDA * u, SELU_LAMBDA * SELU_ALPHA * np.expm1(np.minimum(u, 0.0))),
+    "sigmoid": expit,
+    "sin": np.sin,
+    "gaussian": lambda u: np.exp(-0.5 * u * u),
+    "erf": erf,
+    "step": lambda u: (u > 0).astype(np.float64),
+}
 
 
 def gauss_hermite_expectation(phi, kxx, kyy, kxy, points=HERMITE_POINTS):

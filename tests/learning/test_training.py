@@ -103,12 +103,30 @@ def test_directory_run_resumed_after_crashes_keeps_the_tally(tmp_path, small_chu
     (dict(batch_size=0), "batch_size"),
     (dict(max_epochs=0), "max_epochs"),
     (dict(epochs_after_fit=-1), "epochs_after_fit"),
+    (dict(activation="step"), "activation"),
 ])
 def test_bad_settings_are_refused_naming_the_parameter(params, flag):
     with pytest.raises(InvalidParameterError) as info:
         pysimbias.train(samples=10, **{**SMALL, **params})
     assert info.value.param == flag
 
+
+
+def test_cli_refuses_to_train_the_step_activation(tmp_path, capsys):
+    code, out, err = run_cli(capsys, "train", "--n", "5", "--widths", "6", "--activation", "step", "--target", TARGET,
+                             "--train", "16", "--runs", "10", "--out", str(tmp_path / "t"))
+    assert code == 2
+    assert err.startswith("Error: ") and "step" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("activation", ["gelu", "silu", "selu", "sigmoid", "sin", "gaussian", "erf"])
+def test_every_smooth_activation_trains(activation):
+    """Each trainable activation fits S in some runs and records functions that agree with the target on S."""
+    run = pysimbias.train(samples=40, **{**SMALL, "activation": activation, "max_epochs": 200})
+    assert run.manifest["training"]["fitted"] > 0
+    rows = run.manifest["training"]["training_set"]["indices"]
+    for text in run.histogram.texts():
+        assert all(text[i] == TARGET[i] for i in rows)
 
 
 def test_cli_train_writes_a_run_directory_that_show_reads(tmp_path, capsys):

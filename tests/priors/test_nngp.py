@@ -23,12 +23,45 @@ def _covariances(n=3):
             np.r_[kernel.ravel(), 2.0, -2.0, 0.0])
 
 
-@pytest.mark.parametrize("activation, tolerance", [("erf", 1e-9), ("linear", 1e-12), ("relu", 1e-3)])
+@pytest.mark.parametrize("activation, tolerance", [("erf", 1e-9), ("linear", 1e-12), ("relu", 1e-3), ("sin", 1e-9),
+                                                    ("gaussian", 1e-9), ("step", 2e-2)])
 def test_closed_forms_against_gauss_hermite(activation, tolerance):
     kxx, kyy, kxy = _covariances()
     closed = CLOSED_FORMS[activation](kxx, kyy, kxy)
     numeric = gauss_hermite_expectation(ACTIVATION_FUNCTIONS[activation], kxx, kyy, kxy, points=128)
     np.testing.assert_allclose(closed, numeric, atol=tolerance)
+
+
+#: Monte Carlo pairs per covariance in the test below, and its bound in standard errors
+MC_PAIRS = 400_000
+MC_Z = 5.0
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATION_FUNCTIONS))
+def test_expectations_against_monte_carlo(activation):
+    """E[phi(u) phi(v)] (closed form or Gauss–Hermite) against the mean over Gaussian pairs, within MC_Z errors."""
+    rng = np.random.default_rng(sorted(ACTIVATION_FUNCTIONS).index(activation))
+    phi = ACTIVATION_FUNCTIONS[activation]
+    for kxx, kyy, kxy in ((1.0, 1.0, 0.5), (2.5, 0.7, -0.9), (0.3, 4.0, 1.0), (1.7, 1.7, 1.7), (3.0, 1.0, 0.0)):
+        z1, z2 = rng.standard_normal((2, MC_PAIRS))
+        rho = kxy / math.sqrt(kxx * kyy)
+        u, v = math.sqrt(kxx) * z1, math.sqrt(kyy) * (rho * z1 + math.sqrt(1 - rho * rho) * z2)
+        products = phi(u) * phi(v)
+        error = products.std() / math.sqrt(MC_PAIRS)
+        exact = expected_products(activation, kxx, kyy, kxy)
+        assert abs(exact - products.mean()) <= MC_Z * error + 1e-12, (kxx, kyy, kxy)
+
+
+def test_step_sin_gaussian_closed_form_special_values():
+    # step: P(u > 0) = 1/2 on the diagonal, 1/4 for independent, 0 for opposite; 0 for a variance-0 input
+    np.testing.assert_allclose(CLOSED_FORMS["step"](np.array([2.0, 2.0, 2.0, 0.0]), np.array([2.0, 3.0, 2.0, 1.0]),
+                                                    np.array([2.0, 0.0, -2.0, 0.0])), [0.5, 0.25, 0.0, 0.0],
+                               atol=1e-15)
+    # sin: E[sin(u)^2] = (1 - exp(-2K)) / 2; gaussian: E[exp(-u^2)] = (1 + 2K)^(-1/2)
+    np.testing.assert_allclose(CLOSED_FORMS["sin"](0.8, 0.8, 0.8), (1 - math.exp(-1.6)) / 2)
+    np.testing.assert_allclose(CLOSED_FORMS["gaussian"](0.8, 0.8, 0.8), 1 / math.sqrt(2.6))
+    # huge variances (sigma_w = 40): E[sin(u)^2] -> 1/2, not inf * 0
+    np.testing.assert_allclose(CLOSED_FORMS["sin"](1600.0, 1600.0, 1600.0), 0.5)
 
 
 def test_relu_closed_form_special_values():
@@ -49,7 +82,7 @@ def _wide_network_kernel(points, hidden_layers, activation, sigma_w, sigma_b, wi
     return sigma_b ** 2 + sigma_w ** 2 * (layer @ layer.T) / width
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "linear"])
+@pytest.mark.parametrize("activation", sorted(ACTIVATION_FUNCTIONS))
 @pytest.mark.parametrize("hidden_layers", [1, 2])
 def test_kernel_against_wide_networks(activation, hidden_layers):
     """Monte Carlo over the units of very wide layers: the error shrinks like 1/sqrt(width)."""

@@ -11,6 +11,7 @@ from scipy import stats
 
 import pysimbias
 from pysimbias import InvalidParameterError, SampleConfig
+from pysimbias.kernels.activations import ACTIVATIONS
 from pysimbias.kernels.bits import pack_bits, unpack_bits
 from pysimbias.inputs.encodings import make_encoding
 from pysimbias.kernels.priors import (fixed_ones_keys, gp_keys, mulhi, shuffled_keys, tree_keys,
@@ -251,6 +252,16 @@ def test_samples_depend_on_their_index_only(prior, extra):
 @pytest.mark.parametrize("prior", ["gp", "voronoi", "tree"])
 def test_new_priors_do_not_depend_on_threads(prior):
     kwargs = dict(prior=prior, n=3, samples=3000, seed=8)
+    one = pysimbias.sample(threads=1, **kwargs)
+    two = pysimbias.sample(threads=2, **kwargs)
+    np.testing.assert_array_equal(one.histogram.keys, two.histogram.keys)
+    np.testing.assert_array_equal(one.histogram.counts, two.histogram.counts)
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_mlp_runs_do_not_depend_on_threads(activation):
+    """A whole mlp run, sampled with 1 and with 2 threads, gives the same histogram bit for bit."""
+    kwargs = dict(prior="mlp", n=5, widths=(13, 7), activation=activation, samples=3000, seed=4)
     one = pysimbias.sample(threads=1, **kwargs)
     two = pysimbias.sample(threads=2, **kwargs)
     np.testing.assert_array_equal(one.histogram.keys, two.histogram.keys)
