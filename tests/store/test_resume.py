@@ -15,6 +15,7 @@ import cli
 import pysimbias
 from pysimbias import InvalidParameterError, RunDirectoryError, engine
 from pysimbias.store.checkpoint import lock_progress
+from pysimbias.store import spill
 from pysimbias.store.memory import MemoryPlan
 from crashing import Crash, StepCounter
 
@@ -188,6 +189,31 @@ def test_a_kill_loses_at_most_the_chunks_since_the_last_save(tmp_path, monkeypat
     monkeypatch.setattr(engine, "CHUNK_SIZE", 500)
     manifest = pysimbias.sample_to_directory(out, plots=False, resume=True, **SMALL)
     assert manifest["progress"]["resumed_samples"] == 6 * 500
+    assert table_of(out) == reference_table(tmp_path, **SMALL)
+
+
+def test_a_death_while_writing_a_segment_leaves_a_partial_file_that_resume_discards(tmp_path, small_chunks,
+                                                                                    monkeypatch):
+    """The process dies with the third segment half written (its temporary file left as a killed process leaves it)."""
+    out = tmp_path / "run"
+    written = []
+    original = spill.TableWriter.write
+
+    def dying_write(self, keys, counts):
+        original(self, keys, counts)
+        if self.path.name.startswith("segment-"):
+            written.append(self.path.name)
+            if len(written) == 3:
+                raise Crash(f"killed while writing {self.path.name}")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(spill.TableWriter, "write", dying_write)
+        patch.setattr(spill.TableWriter, "abort", lambda self: self._fh.close())  # the dead clean nothing up
+        with pytest.raises(Crash):
+            pysimbias.sample_to_directory(out, plots=False, **SMALL)
+    assert [p.name for p in (out / "chunks").glob(".segment-*.tmp")] == [".segment-000002.bin.tmp"]
+    manifest = pysimbias.sample_to_directory(out, plots=False, resume=True, **SMALL)
+    assert manifest["progress"]["resumed_samples"] == 2 * 500 and manifest["progress"]["notices"] == []
     assert table_of(out) == reference_table(tmp_path, **SMALL)
 
 
