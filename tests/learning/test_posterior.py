@@ -90,7 +90,7 @@ def test_crash_then_resume_gives_the_same_table(tmp_path, monkeypatch):
         counter = StepCounter(patch)
         pysimbias.sample_to_directory(tmp_path / "whole", memory=SMALL_PLAN, plots=False, **config)
     expected = (tmp_path / "whole" / "functions.parquet").read_bytes()
-    assert counter.steps > 20
+    assert counter.steps > 10  # a segment per chunk, then the merge
     for crash_at in np.linspace(0, counter.steps - 1, 5).astype(int).tolist():
         out = tmp_path / f"crash{crash_at}"
         with monkeypatch.context() as patch:
