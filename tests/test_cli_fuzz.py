@@ -36,6 +36,7 @@ VALUES = {
     "--threads": ["1", "2", "0", "999", "x"],
     "--memory": ["2G", "50%", "0", "1K", "abc", "101%", "1e30", "-1G", "0.5%", "3M"],
     "--scheduler": ["not an address", "tcp://", "tcp://host:99999"],
+    "--checkpoint-every": ["0", "0.5", "60", "-1", "nan", "inf", "x"],
 }
 SWITCHES = ["--bias", "--no-bias", "--force", "--resume", "--bogus"]
 STATES = ["missing", "empty", "file", "foreign", "garbage manifest", "empty manifest", "damaged run.json",
