@@ -168,11 +168,14 @@ _RUN_OPTIONS = _options(
                       "[default: 50%]"),
     click.option("--scheduler", metavar="ADDRESS", default=None,
                  help="Count the chunks on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of locally."),
+    click.option("--checkpoint-every", metavar="SECONDS", type=float, default=None, show_default="60",
+                 help="Save the progress (a sorted segment of the functions counted since the last save) this "
+                      "often; a killed run loses at most this much work.  0 saves after every chunk."),
 )
 
 
 def _to_directory(task, prior, n, encoding, graph, samples, seed, threads, out, force, no_plots, resume, memory,
-                  scheduler, given, measures=""):
+                  scheduler, checkpoint_every, given, measures=""):
     """Check the flags of a ``sample``-like command, run it into its directory; return (manifest, out)."""
     task_params = {name: given.pop(name) for name in TASKS[task].params if given.get(name) is not None}
     config = SampleConfig(prior=prior, n=n, encoding=encoding, graph=graph, samples=samples, seed=seed, task=task)
@@ -186,7 +189,7 @@ def _to_directory(task, prior, n, encoding, graph, samples, seed, threads, out, 
         manifest = pysimbias.sample_to_directory(
             out, config, threads=threads, progress=bar, memory=memory, resume=resume, force=force,
             scheduler=scheduler, plots=not no_plots, notify=lambda message: click.echo(message, err=True),
-            measures=measures)
+            measures=measures, checkpoint_every=checkpoint_every)
     finally:
         bar.close()
     return manifest, out
@@ -213,15 +216,16 @@ def _report(manifest, out, no_plots, kept=""):
 @click.option("--measures", "extra_measures", metavar="NAMES", default="",
               help="Comma-separated measures to add to the default ones (e.g. sop, which is slow).")
 def sample(prior, n, encoding, graph, samples, seed, threads, out, force, no_plots, resume, memory, scheduler,
-           extra_measures, **given):
+           checkpoint_every, extra_measures, **given):
     """Sample random functions from a prior, count them exactly, measure and plot them.
 
     Writes OUT/functions.parquet (one row per distinct function with its count
     and measures), OUT/manifest.json and PNG plots.  Progress is saved in
-    OUT/chunks/ as it goes, so a killed run continues with --resume.
+    OUT/chunks/ every --checkpoint-every seconds, so a killed run continues
+    with --resume.
     """
     manifest, out = _to_directory("sample", prior, n, encoding, graph, samples, seed, threads, out, force, no_plots,
-                                  resume, memory, scheduler, given, measures=extra_measures)
+                                  resume, memory, scheduler, checkpoint_every, given, measures=extra_measures)
     _report(manifest, out, no_plots)
 
 
@@ -232,7 +236,7 @@ def sample(prior, n, encoding, graph, samples, seed, threads, out, force, no_plo
               help="Number of functions to draw from the prior (accepts 1e6).")
 @_RUN_OPTIONS
 def posterior(prior, n, encoding, graph, samples, seed, threads, out, force, no_plots, resume, memory, scheduler,
-              **given):
+              checkpoint_every, **given):
     """Sample the posterior P(f|S) of a prior exactly: its draws that agree with --target on the training set.
 
     Draws --samples functions from the prior exactly as `sample` does (same
@@ -244,7 +248,7 @@ def posterior(prior, n, encoding, graph, samples, seed, threads, out, force, no_
     the PAC-Bayes bound beside the counting measure's.
     """
     manifest, out = _to_directory("posterior", prior, n, encoding, graph, samples, seed, threads, out, force,
-                                  no_plots, resume, memory, scheduler, given)
+                                  no_plots, resume, memory, scheduler, checkpoint_every, given)
     p_u = manifest["accepted"] / manifest["samples"]
     _report(manifest, out, no_plots, kept=f" drawn, {manifest['accepted']:,} accepted (P(U) = {p_u:.4g})")
 
@@ -255,7 +259,8 @@ def posterior(prior, n, encoding, graph, samples, seed, threads, out, force, no_
 @click.option("--runs", type=_Count(), default="1e4", show_default=True,
               help="Number of networks to train, each from its own prior draw (accepts 1e4).")
 @_RUN_OPTIONS
-def train(prior, n, encoding, graph, runs, seed, threads, out, force, no_plots, resume, memory, scheduler, **given):
+def train(prior, n, encoding, graph, runs, seed, threads, out, force, no_plots, resume, memory, scheduler,
+          checkpoint_every, **given):
     """Train networks of the mlp prior on a training set S; count the functions of those that fit.
 
     Each run starts from a prior draw, trains on S (--target, --train) with
@@ -266,7 +271,7 @@ def train(prior, n, encoding, graph, runs, seed, threads, out, force, no_plots, 
     holds the fit rate and the epochs-to-fit distribution ("training").
     """
     manifest, out = _to_directory("train", prior, n, encoding, graph, runs, seed, threads, out, force, no_plots,
-                                  resume, memory, scheduler, given)
+                                  resume, memory, scheduler, checkpoint_every, given)
     training = manifest["training"]
     epochs = training["epochs_to_fit"]
     elapsed = manifest["elapsed_seconds"]

@@ -7,6 +7,7 @@ import argparse
 
 import numpy as np
 
+from bench_machine import arithmetic_line
 from common import best_times, machine_line, report
 from pysimbias.config import SampleConfig
 from pysimbias.inputs.encodings import binary_points
@@ -60,7 +61,7 @@ def main():
     ours, theirs = samples / ours, numpy_samples / theirs
     flops = flops_per_sample(args.n, widths)
     report(f"{args.n}-{'-'.join(map(str, widths))}-1 relu sample+pack+count", ours, "samples/s", theirs)
-    print(f"arithmetic: {flops / 1e6:.3f} MFLOP/sample -> {ours * flops / 1e9:.1f} GFLOP/s sustained")
+    print(arithmetic_line(ours, flops))
 
 
 if __name__ == "__main__":

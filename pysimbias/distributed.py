@@ -5,8 +5,10 @@ chunks.  Every group is sampled and counted on a worker (:func:`count_part`),
 which splits its distinct functions into ``P`` parts (one per worker) by a
 hash of the key; for each part one task (:func:`merge_parts`) adds up that
 part of every group of the wave, on the workers.  Only the wave's merged table (never the sampled keys)
-travels to the client, which stores it as a segment of the run's progress;
-a killed run loses at most the waves in flight.  The segments are merged into
+travels to the client, which counts it into a
+:class:`~pysimbias.engine.SegmentWriter`, saved as a segment of the run's
+progress every ``checkpoint_every`` seconds or when full, exactly as a
+local run saves; a killed run loses at most the waves since the last save.  The segments are merged into
 ``functions.parquet`` exactly as in a local run, so the result does not
 depend on the number of workers or on the backend.
 
@@ -31,7 +33,6 @@ from .kernels.counting import hash_keys
 from .inputs.encodings import make_encoding
 from .errors import InvalidParameterError, RunDirectoryError
 from .histogram import KeyCounter
-from .store.merge import merge_streams, text_order
 from .learning import sampled_prior
 from .kernels.rng import chunk_key
 
@@ -167,11 +168,11 @@ def count_part(config_json, chunks, parts):
 
 
 def merge_parts(n_words, *parts):
-    """Worker task: add up one part of several chunks; return it in text order."""
+    """Worker task: add up one part of several chunks; return its keys and counts."""
     counter = KeyCounter(n_words)
     for keys, counts in parts:
         counter.add(keys, counts)
-    return counter.sorted_items()
+    return counter.items()
 
 
 def _sum_tallies(tallies):
@@ -180,8 +181,9 @@ def _sum_tallies(tallies):
     return np.sum(tallies, axis=0) if tallies else None
 
 
-def record_on_cluster(client, config, chunks, progress, plan, on_chunk=None):
-    """Count chunks on a Dask cluster into a run's progress, one segment per wave.
+def record_on_cluster(client, config, chunks, progress, plan, checkpoint_every=engine.CHECKPOINT_EVERY,
+                      on_chunk=None):
+    """Count chunks on a Dask cluster into a run's progress, saved by time or when the table is full.
 
     Parameters
     ----------
@@ -193,6 +195,8 @@ def record_on_cluster(client, config, chunks, progress, plan, on_chunk=None):
     plan : pysimbias.store.memory.MemoryPlan
         A wave's merged table (at most its number of samples) must fit
         ``plan.table_rows``.
+    checkpoint_every : float
+        Seconds between two segments (0: one segment per wave).
     on_chunk : callable, optional
         Called with the number of samples of each finished wave.
 
@@ -206,6 +210,7 @@ def record_on_cluster(client, config, chunks, progress, plan, on_chunk=None):
     wave_chunks = max(1, min(plan.table_rows // engine.CHUNK_SIZE, CHUNKS_PER_THREAD * threads))
     config_json = json.dumps(config.to_dict(), sort_keys=True)
     chunks, in_flight, waves = iter(chunks), deque(), 0
+    table = engine.SegmentWriter(progress, progress.n_words, plan, checkpoint_every)
 
     def submit(items):
         groups = min(len(items), GROUPS_PER_THREAD * threads)
@@ -230,13 +235,16 @@ def record_on_cluster(client, config, chunks, progress, plan, on_chunk=None):
             tables = client.gather(merged)
             tally = _sum_tallies(client.gather(tallies))
         except Exception as exc:  # a task's own error, or a lost worker, re-raised by distributed
+            table.save()
             raise RunDirectoryError(
                 f"a task failed on the cluster ({exc.__class__.__name__}: {exc}); the finished waves are saved: "
                 f"run the same command again with --resume"
             ) from None
-        progress.write_segment(merge_streams([[table] for table in tables], text_order), [k for k, _ in items],
-                               tally)
+        # The parts hold disjoint functions (split by hash), so together they are the wave's table.
+        table.add([k for k, _ in items], np.concatenate([keys for keys, _ in tables]),
+                  np.concatenate([counts for _, counts in tables]), tally)
         waves += 1
         if on_chunk is not None:
             on_chunk(sum(count for _, count in items))
+    table.save()
     return {"scheduler": str(client.scheduler.address), "workers": parts, "threads": threads, "waves": waves}

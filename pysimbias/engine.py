@@ -6,15 +6,17 @@ result depends only on (config, seed, samples) and never on the thread count.
 
 Two ways to count.  :func:`count_functions` keeps the whole histogram in
 memory (the API's :func:`~pysimbias.run.sample`).  :func:`record_chunks`
-writes every chunk's partial histogram to the run's progress as soon as it
-is counted (see :mod:`pysimbias.store.checkpoint`), adds it to a counting table of
-at most ``plan.table_rows`` functions, and saves that table as a sorted
-segment when it is full, so memory stays bounded and a killed run loses at
-most the chunk in flight.
+counts the chunks into a table of at most ``plan.table_rows`` functions
+(a :class:`SegmentWriter`) and saves that table as a sorted segment of the
+run's progress (see :mod:`pysimbias.store.checkpoint`) every
+``checkpoint_every`` seconds and whenever it is full, so memory stays
+bounded and a killed run loses at most the chunks of one interval.
 """
 
 import contextlib
+import math
 import numbers
+from time import monotonic
 
 import numba
 import numpy as np
@@ -31,20 +33,18 @@ __all__ = [
     "pending_chunks",
     "check_samples",
     "check_threads",
+    "check_checkpoint_every",
     "draw_chunk",
-    "count_chunk",
     "count_functions",
     "record_chunks",
+    "SegmentWriter",
     "thread_limit",
 ]
 
 CHUNK_SIZE = 1 << 16
 MAX_SAMPLES = 10**12
-# A snapshot segment is written once the chunk files since the last one hold
-# at least this many bytes and at least as many as the table itself, so the
-# chunk files on disk stay about as large as the table and rewriting the
-# table costs no more than writing the chunk files did.
-SNAPSHOT_MIN_BYTES = 64 << 20
+#: Seconds between two segments of a run's progress, unless told otherwise.
+CHECKPOINT_EVERY = 60.0
 
 
 def n_chunks(samples, chunk_size=None):
@@ -90,6 +90,16 @@ def check_threads(threads):
     return int(threads)
 
 
+def check_checkpoint_every(seconds):
+    """Check a checkpoint interval in seconds (0: a segment after every chunk)."""
+    if (isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) or not math.isfinite(seconds)
+            or seconds < 0):
+        raise InvalidParameterError(
+            "checkpoint_every", f"must be a number of seconds, 0 or more (0 saves after every chunk), got {seconds!r}"
+        )
+    return float(seconds)
+
+
 @contextlib.contextmanager
 def thread_limit(threads):
     """Run the block with Numba limited to ``threads`` threads (None: all)."""
@@ -112,23 +122,6 @@ def draw_chunk(prior, key, count):
     if tallied is None:
         return prior.sample_chunk(key, count), None
     return tallied(key, count)
-
-
-def count_chunk(prior, seed, k, count):
-    """Sample chunk ``k`` (``count`` samples) and count it.
-
-    Returns
-    -------
-    keys : ndarray of uint64, shape (D, W)
-        The chunk's distinct functions, in text order.
-    counts : ndarray of int64, shape (D,)
-    tally : ndarray of int64, or None
-        See :func:`draw_chunk`.
-    """
-    keys, tally = draw_chunk(prior, chunk_key(seed, k), count)
-    counter = KeyCounter(prior.n_words, capacity=2 * count)
-    counter.add(keys)
-    return (*counter.sorted_items(), tally)
 
 
 def count_functions(prior, samples, seed, progress=None, max_rows=None, tally=None):
@@ -171,21 +164,34 @@ def count_functions(prior, samples, seed, progress=None, max_rows=None, tally=No
     return Histogram.from_counter(counter, prior.m)
 
 
-class _Accumulator:
-    """The counting table of the chunks since the last spill, saved as segments.
+class SegmentWriter:
+    """The counting table of the chunks since the last segment, saved by time or when full.
 
-    While the table has room, each save writes a new segment with the whole
-    table (a snapshot) and deletes the previous snapshot and the chunk files
-    it now covers; when the table is full it is saved one last time and
-    started afresh.
+    Counted pieces (a chunk's sampled keys, or a partial histogram) go into
+    one table of at most ``plan.table_rows`` functions.  The table is saved as
+    a segment of the run's progress, and started afresh, once
+    ``checkpoint_every`` seconds have passed since the last save, and
+    before a piece could take it beyond its rows.  Only the new functions of
+    each interval are written, so the progress costs little I/O; how the
+    chunks are cut into segments does not change the run's result.
+
+    Parameters
+    ----------
+    progress : pysimbias.store.checkpoint.Progress
+    n_words : int
+    plan : pysimbias.store.memory.MemoryPlan
+    checkpoint_every : float
+        Seconds between saves (0: after every piece).
+    expected_total : int, optional
+        Samples still to come: a hint for growing the table.
     """
 
-    def __init__(self, progress, n_words, plan, expected_total):
+    def __init__(self, progress, n_words, plan, checkpoint_every, expected_total=None):
         self._progress = progress
         self._n_words = n_words
         self._plan = plan
+        self._every = float(checkpoint_every)
         self._expected_total = expected_total
-        self._row_bytes = 8 * (n_words + 1)
         self._fresh()
 
     def _fresh(self):
@@ -193,41 +199,38 @@ class _Accumulator:
                                   max_distinct=self._plan.table_rows)
         self.chunks = []
         self.tally = None
-        self.snapshot = None
-        self.unsaved = 0
+        self._since = monotonic()
 
-    def add(self, k, keys, counts, stored_bytes, tally=None):
-        """Count chunk ``k``'s partial histogram (and tally), whose chunk file has ``stored_bytes``."""
+    def add(self, chunk_ids, keys, counts=None, tally=None):
+        """Count a piece: the keys (each once, or ``counts`` times) and tally of the chunks ``chunk_ids``."""
         if self.counter.distinct + keys.shape[0] > self._plan.table_rows:
-            self.save()
-            self._fresh()
+            if counts is None:  # the chunk's distinct functions may still fit
+                piece = KeyCounter(self._n_words, capacity=2 * keys.shape[0])
+                piece.add(keys)
+                keys, counts = piece.items()
+            if self.counter.distinct + keys.shape[0] > self._plan.table_rows:
+                self.save()
         self.counter.add(keys, counts)
         if tally is not None:
             self.tally = tally.copy() if self.tally is None else self.tally + tally
-        self.chunks.append(int(k))
-        self.unsaved += stored_bytes
-        if self.unsaved >= max(SNAPSHOT_MIN_BYTES, self.counter.distinct * self._row_bytes):
+        self.chunks.extend(int(k) for k in chunk_ids)
+        if monotonic() - self._since >= self._every:
             self.save()
 
     def save(self):
-        """Write the table as a segment covering its chunks (nothing if no chunk is unsaved)."""
-        if not self.unsaved:
-            return
-        seq = self._progress.write_segment(self.counter.sorted_blocks(self._plan.block_rows), self.chunks,
-                                           self.tally)
-        if self.snapshot is not None:
-            self._progress.drop_segment(self.snapshot)
-        self._progress.drop_chunks(self.chunks)
-        self.snapshot, self.unsaved = seq, 0
+        """Write the table as a segment covering its chunks and start afresh (nothing if it holds no chunk)."""
+        if self.chunks:
+            self._progress.write_segment(self.counter.sorted_blocks(self._plan.block_rows), self.chunks,
+                                         self.tally)
+        self._fresh()
 
 
-def record_chunks(prior, seed, chunks, progress, plan, on_chunk=None, expected_total=None):
+def record_chunks(prior, seed, chunks, progress, plan, checkpoint_every=CHECKPOINT_EVERY, on_chunk=None,
+                  expected_total=None):
     """Count chunks into a run's progress, within a memory plan.
 
-    First the chunk files left by an interrupted session are merged into the
-    table, then every chunk of ``chunks`` is sampled, counted, written as a
-    chunk file and added to the table.  When this returns, every counted
-    chunk is in a segment.
+    Every chunk of ``chunks`` is sampled and added to a :class:`SegmentWriter`;
+    when this returns (or Ctrl-C stops it), every counted chunk is in a segment.
 
     Parameters
     ----------
@@ -237,19 +240,22 @@ def record_chunks(prior, seed, chunks, progress, plan, on_chunk=None, expected_t
         ``(chunk index, samples in chunk)`` pairs to compute.
     progress : pysimbias.store.checkpoint.Progress
     plan : pysimbias.store.memory.MemoryPlan
+    checkpoint_every : float
+        Seconds between two segments (0: one segment per chunk).
     on_chunk : callable, optional
         Called with the number of samples of every chunk computed.
     expected_total : int, optional
-        Samples the run holds in all: a hint that lets the counting table
+        Samples still to compute: a hint that lets the counting table
         grow in fewer, larger steps when most samples are new functions.
     """
-    table = _Accumulator(progress, prior.n_words, plan, expected_total)
-    for k in sorted(progress.journal):
-        keys, counts = progress.read_chunk(k)
-        table.add(k, keys, counts, progress.journal[k].stat().st_size, progress.chunk_tallies.get(k))
-    for k, count in chunks:
-        keys, counts, tally = count_chunk(prior, seed, k, count)
-        table.add(k, keys, counts, progress.write_chunk(k, keys, counts, tally), tally)
-        if on_chunk is not None:
-            on_chunk(count)
+    table = SegmentWriter(progress, prior.n_words, plan, checkpoint_every, expected_total)
+    try:
+        for k, count in chunks:
+            keys, tally = draw_chunk(prior, chunk_key(seed, k), count)
+            table.add([k], keys, tally=tally)
+            if on_chunk is not None:
+                on_chunk(count)
+    except KeyboardInterrupt:  # Ctrl-C: keep what was counted (a killed process keeps its last segment)
+        table.save()
+        raise
     table.save()

@@ -50,7 +50,8 @@ def _ignore(message):
 
 
 def sample_to_directory(out, config=None, *, threads=None, progress=None, memory=None, resume=False, force=False,
-                        scheduler=None, plots=True, notify=None, measures=(), **params):
+                        scheduler=None, plots=True, notify=None, measures=(), checkpoint_every=None,
+                        **params):
     """Sample a run into directory ``out``, resumably and within a memory budget.
 
     Parameters
@@ -82,6 +83,14 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
     notify : callable, optional
         Called with each notice (a damaged progress file recomputed, plots
         skipped, ...); notices are also stored in the manifest.
+    measures : sequence of str
+        Measures to compute besides the default ones.
+    checkpoint_every : float, optional
+        Seconds between two saves of the progress (a sorted segment of the
+        functions counted since the last one; default
+        :data:`pysimbias.engine.CHECKPOINT_EVERY`, 60); a killed run loses at
+        most this much work.  0 saves after every chunk.  The result does
+        not depend on it.
 
     Returns
     -------
@@ -99,6 +108,8 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
     config = validated_config(config, params)
     threads = check_threads(threads)
     check_samples(config.samples)
+    checkpoint_every = engine.check_checkpoint_every(
+        engine.CHECKPOINT_EVERY if checkpoint_every is None else checkpoint_every)
     if resume and force:
         raise InvalidParameterError("resume", "--resume continues a run and --force starts it over; pass only one")
     if not isinstance(out, (str, os.PathLike)) or str(out).strip() == "":
@@ -132,7 +143,7 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
                 return opened
             stack.callback(opened.release)
             return _run(out, sampler, (context, names), opened, plan, threads, progress, client, plots, notify,
-                        compile_seconds)
+                        compile_seconds, checkpoint_every)
     except OSError as exc:
         where = exc.filename or out
         raise RunDirectoryError(
@@ -187,7 +198,8 @@ def _samples_done(samples, done):
     return total
 
 
-def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client, plots, notify, compile_seconds):
+def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client, plots, notify, compile_seconds,
+         checkpoint_every):
     config, encoding, prior = sampler.config, sampler.encoding, sampler.prior
     started = datetime.now(timezone.utc)
     for notice in progress_dir.notices:
@@ -199,17 +211,21 @@ def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client,
     clock = time.perf_counter()
     with thread_limit(threads):
         if client is None:
-            record_chunks(prior, config.seed, pending, progress_dir, plan, progress, expected_total=config.samples)
+            record_chunks(prior, config.seed, pending, progress_dir, plan, checkpoint_every, progress,
+                          expected_total=config.samples - resumed)
             backend = {"name": "local"}
         else:
-            record_chunks(prior, config.seed, [], progress_dir, plan)
-            backend = {"name": "dask", **record_on_cluster(client, config, pending, progress_dir, plan, progress)}
+            backend = {"name": "dask", **record_on_cluster(client, config, pending, progress_dir, plan,
+                                                           checkpoint_every, progress)}
     elapsed = time.perf_counter() - clock
     if not progress_dir.done.all():
         raise RunDirectoryError(f"{progress_dir.directory} lost track of some chunks; run again with --resume")
     segments = len(progress_dir.segments)
     notify(f"sampling done; merging {segments} segment{'s' * (segments != 1)} into {FUNCTIONS} and measuring")
-    digest, samples, distinct, names, walsh = _write_functions(out, progress_dir, plan, prior, *measuring)
+    clock = time.perf_counter()
+    digest, samples, distinct, names, walsh, measure_seconds = _write_functions(out, progress_dir, plan, prior,
+                                                                                *measuring)
+    merge_seconds = time.perf_counter() - clock - measure_seconds
     tally = progress_dir.tally()
     kept = config.samples if tally is None else config.samples - int(tally[0])
     if tally is not None:
@@ -222,8 +238,11 @@ def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client,
         raise RunDirectoryError(f"the saved progress in {progress_dir.directory} holds {samples:,} samples, not "
                                 f"{kept:,}; pass --force to sample again")
     notices = list(progress_dir.notices)
+    clock = time.perf_counter()
     if plots:
         notices += _plot(out, config, encoding, plan, distinct, notify, walsh)
+    phases = {"sampling": elapsed - progress_dir.write_seconds, "progress_io": progress_dir.write_seconds,
+              "merge": merge_seconds, "measures": measure_seconds, "plots": time.perf_counter() - clock}
     extra = {
         "versions": package_versions(),
         "threads": threads,
@@ -231,7 +250,9 @@ def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client,
         "compile_seconds": round(compile_seconds, 3),
         "backend": backend,
         "memory": {**plan.describe(), "peak_rss_bytes": peak_rss()},
-        "progress": {"resumed_samples": resumed, "segments": segments, "notices": notices},
+        "progress": {"resumed_samples": resumed, "segments": segments, "checkpoint_every": checkpoint_every,
+                     "written_bytes": progress_dir.written_bytes, "notices": notices},
+        "phase_seconds": {name: round(seconds, 3) for name, seconds in phases.items()},
         "prior": prior.describe(),
         **task_description(prior),
         **({} if tally is None else prior.summarize(tally)),
@@ -246,23 +267,26 @@ def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client,
 def _write_functions(out, progress_dir, plan, prior, context, names):
     """Merge the segments into ``functions.parquet``.
 
-    Returns its digest, samples, distinct functions, measure names and the
-    Walsh spectrum entry (None unless the encoding is a bit-vector one).
+    Returns its digest, samples, distinct functions, measure names, the
+    Walsh spectrum entry (None unless the encoding is a bit-vector one) and
+    the seconds spent measuring.
     """
     scratch = progress_dir.scratch()
     segments = [progress_dir.segments[seq] for seq in sorted(progress_dir.segments)]
     merged = merge_files(segments, text_order, True, plan, scratch, prior.n_words)
     ordered = count_sorted(merged, plan, scratch, prior.n_words)
-    totals = {"samples": 0, "distinct": 0, "names": [], "walsh": 0.0}
+    totals = {"samples": 0, "distinct": 0, "names": [], "walsh": 0.0, "seconds": 0.0}
 
     def batches():
         for keys, counts in rebatch(ordered, function_batch_rows(prior.m)):
             totals["samples"] += int(counts.sum())
             totals["distinct"] += int(counts.shape[0])
+            clock = time.perf_counter()
             measures = compute_measures(keys, context, names)
             totals["names"] = list(measures)
             if context.vertices is not None:
                 totals["walsh"] = totals["walsh"] + counts @ walsh_degree_weights(keys, context.vertices, context.n)
+            totals["seconds"] += time.perf_counter() - clock
             yield keys, counts, measures
         if not totals["names"]:  # nothing kept (a posterior that accepted no draw): an empty table
             keys = np.zeros((0, prior.n_words), dtype=np.uint64)
@@ -274,7 +298,7 @@ def _write_functions(out, progress_dir, plan, prior, context, names):
     # No spectrum off the cube, nor of an empty table (a posterior that accepted nothing).
     walsh = (None if context.vertices is None or not totals["samples"]
              else walsh_spectrum_entry(totals["walsh"], totals["samples"], context.n))
-    return digest, totals["samples"], totals["distinct"], totals["names"], walsh
+    return digest, totals["samples"], totals["distinct"], totals["names"], walsh, totals["seconds"]
 
 
 def _plot(out, config, encoding, plan, distinct, notify, walsh):

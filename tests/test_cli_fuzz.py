@@ -36,26 +36,27 @@ VALUES = {
     "--threads": ["1", "2", "0", "999", "x"],
     "--memory": ["2G", "50%", "0", "1K", "abc", "101%", "1e30", "-1G", "0.5%", "3M"],
     "--scheduler": ["not an address", "tcp://", "tcp://host:99999"],
+    "--checkpoint-every": ["0", "0.5", "60", "-1", "nan", "inf", "x"],
 }
 SWITCHES = ["--bias", "--no-bias", "--force", "--resume", "--bogus"]
 STATES = ["missing", "empty", "file", "foreign", "garbage manifest", "empty manifest", "damaged run.json",
-          "other progress", "interrupted A", "interrupted A, damaged chunk", "finished A", "finished A, edited",
+          "other progress", "interrupted A", "interrupted A, damaged segment", "finished A", "finished A, edited",
           "finished A, damaged table", "unknown file in progress"]
 
 
 @pytest.fixture(scope="module")
 def templates(tmp_path_factory):
-    """Run directories of run A (64-sample chunks): finished, and interrupted with chunk files."""
+    """Run directories of run A (64-sample chunks): finished, and interrupted with segments."""
     root = tmp_path_factory.mktemp("templates")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(engine, "CHUNK_SIZE", 64)
-        patch.setattr(engine, "SNAPSHOT_MIN_BYTES", 1 << 30)
+        patch.setattr(engine, "CHECKPOINT_EVERY", 0)
         pysimbias.sample_to_directory(root / "finished", plots=False, **PARAMS_A)
         with pytest.MonkeyPatch.context() as crash:
             StepCounter(crash, crash_at=4)
             with pytest.raises(Crash):
                 pysimbias.sample_to_directory(root / "interrupted", plots=False, **PARAMS_A)
-    assert list((root / "interrupted" / "chunks").glob("chunk-*.bin"))
+    assert list((root / "interrupted" / "chunks").glob("segment-*.bin"))
     return root
 
 
@@ -85,8 +86,8 @@ def make_state(state, out, templates):
         (out / "chunks" / "run.json").write_text(text)
         if state == "unknown file in progress":
             (out / "chunks" / "stray.txt").write_text("?")
-    elif state == "interrupted A, damaged chunk":
-        victim = sorted((out / "chunks").glob("chunk-*.bin"))[0]
+    elif state == "interrupted A, damaged segment":
+        victim = sorted((out / "chunks").glob("segment-*.bin"))[0]
         victim.write_bytes(victim.read_bytes()[:-3])
     elif state == "finished A, edited":
         text = (out / "manifest.json").read_text()

@@ -37,7 +37,8 @@ def test_cluster_run_equals_local_run(tmp_path, cluster):
 
 
 def test_many_waves_and_a_resumed_local_session_give_the_same_table(tmp_path, cluster, monkeypatch):
-    """Small chunks and a small table: many waves, each a segment; one session local, the next on the cluster."""
+    """Small chunks, a small table, a segment after every wave; one session local, the next on the cluster."""
+    monkeypatch.setattr(engine, "CHECKPOINT_EVERY", 0)
     monkeypatch.setattr(engine, "CHUNK_SIZE", 400)
     params = dict(CONFIG, samples=9_000)
     pysimbias.sample(**params).save(tmp_path / "memory", plots=False)

@@ -1,17 +1,17 @@
 """Progress of an unfinished run, kept under ``DIR/chunks/`` so a killed run can resume.
 
 ``run.json``
-    The run's identity: config, chunk size, key width.  A resume with
-    anything else is refused.
-``chunk-0000000012.bin``
-    The partial histogram of chunk 12 (a :mod:`pysimbias.store.spill` table file in
-    text order), written as soon as the chunk is counted; for priors that
-    tally their draws (:mod:`pysimbias.learning.tasks`), its header holds
-    the chunk's tally.
+    The run's identity: config, chunk size, key width, progress format
+    version.  A resume with anything else is refused.
 ``segment-000003.bin``
-    The merged histogram of a set of chunks (listed in its header as
-    ``[start, stop)`` ranges, with the sum of their tallies).  Segments replace the chunk files they cover
-    and are the sorted spills that the final merge reads.
+    The histogram (a :mod:`pysimbias.store.spill` table file in text order)
+    of the chunks counted since the previous segment, listed in its header
+    as ``[start, stop)`` ranges; for priors that tally their draws
+    (:mod:`pysimbias.learning.tasks`), the header holds the sum of their
+    tallies.  A run writes one every ``checkpoint_every`` seconds, and
+    whenever its counting table is full (see
+    :class:`pysimbias.engine.SegmentWriter`); the segments are the sorted
+    spills that the final merge reads.  No two segments share a chunk.
 ``merge/``
     Scratch files of the final merge.
 ``lock``
@@ -19,15 +19,22 @@
     process on the same directory is refused; the lock dies with its process.
 
 Every file carries the run's id and a checksum.  On resume each is read in
-full; one that is damaged, foreign or superseded is reported (by file name)
-and removed, and the chunks it held are computed again.  The directory is
-deleted once the run's manifest is written.
+full; one that is damaged, foreign or overlaps another is reported (by file
+name) and removed, and the chunks it held are computed again: chunks are
+seeded by their index, so the recomputed ones are exactly the lost ones.  A
+killed run thus loses at most the chunks counted since its last segment.
+The directory is deleted once the run's manifest is written.
+
+Version 1 of this format (pysimbias 0.3.0 and earlier) also wrote one
+``chunk-*.bin`` file per chunk; its progress is refused on resume with a
+one-line explanation.
 """
 
 import hashlib
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 try:
@@ -48,8 +55,7 @@ RUN_FILE = "run.json"
 SCRATCH = "merge"
 LOCK = "lock"
 _FORMAT = "pysimbias-progress"
-_VERSION = 1
-_CHUNK = re.compile(r"chunk-(\d{10})\.bin")
+_VERSION = 2
 _SEGMENT = re.compile(r"segment-(\d{6})\.bin")
 
 
@@ -144,7 +150,7 @@ def _differences(stored, identity):
 
 
 class Progress:
-    """The chunk files and segments of one unfinished run.
+    """The segments of one unfinished run.
 
     Build it with :meth:`start` or :meth:`resume`, not directly.
 
@@ -153,15 +159,16 @@ class Progress:
     directory : Path
         ``DIR/chunks``.
     done : ndarray of bool, shape (n_chunks,)
-        Chunks held by a segment or a chunk file.
-    journal : dict of int to Path
-        Chunk files not yet merged into a segment.
+        Chunks held by a segment.
     segments : dict of int to Path
         Segment files by sequence number.
     notices : list of str
         What resuming found and repaired (damaged files, by name).
-    chunk_tallies, segment_tallies : dict of int to ndarray
-        The tallies of the chunk files and segments that have one.
+    segment_tallies : dict of int to ndarray
+        The tallies of the segments that have one.
+    write_seconds, written_bytes : float, int
+        Time spent writing segments (sorting the table included) and their
+        size, in this session.
     """
 
     def __init__(self, out, identity, n_chunks):
@@ -171,10 +178,10 @@ class Progress:
         self.run_id = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
         self.n_words = identity["n_words"]
         self.done = np.zeros(int(n_chunks), dtype=np.bool_)
-        self.journal = {}
         self.segments = {}
-        self.chunk_tallies = {}
         self.segment_tallies = {}
+        self.write_seconds = 0.0
+        self.written_bytes = 0
         self.notices = []
         self._lock = None
 
@@ -217,6 +224,12 @@ class Progress:
             ) from None
         if not isinstance(stored, dict) or stored.get("format") != _FORMAT:
             raise RunDirectoryError(f"{run_file} is not a pysimbias progress file; pass --force to start over")
+        if stored.get("version") != _VERSION:
+            raise RunDirectoryError(
+                f"{self.out} holds an interrupted run saved in progress format version {stored.get('version')!r}, "
+                f"which this pysimbias (format {_VERSION}) does not read; finish it with the pysimbias that "
+                f"began it, or pass --force to start over"
+            )
         if stored != self.identity:
             diffs = _differences(stored, self.identity)
             raise RunDirectoryError(
@@ -234,7 +247,7 @@ class Progress:
         path.unlink(missing_ok=True)
 
     def _scan(self):
-        chunk_files, candidates = {}, []
+        candidates = []
         for path in sorted(self.directory.iterdir()):
             name = path.name
             if name in (RUN_FILE, LOCK):
@@ -245,12 +258,12 @@ class Progress:
             if _temporary(name):
                 path.unlink()
                 continue
-            chunk, segment = _CHUNK.fullmatch(name), _SEGMENT.fullmatch(name)
-            if not (chunk or segment) or not path.is_file():
+            segment = _SEGMENT.fullmatch(name)
+            if not segment or not path.is_file():
                 self.notices.append(f"{self._name(path)} is not a pysimbias progress file; ignored (it goes when "
                                     f"{PROGRESS}/ is deleted at the end of the run)")
                 continue
-            redo = f"recomputing chunk {int(chunk.group(1))}" if chunk else "recomputing the chunks it held"
+            redo = "recomputing the chunks it held"
             try:
                 header = TableReader(path).verify()
             except DamagedFileError as exc:
@@ -260,66 +273,37 @@ class Progress:
                 self._drop(path, "belongs to another run", redo)
                 continue
             ids = _ids(header.get("chunks", ()), self.done.shape[0])
-            if ids is None or (chunk and not np.array_equal(ids, [int(chunk.group(1))])):
+            if ids is None:
                 self._drop(path, "lists chunks this run does not have", redo)
                 continue
-            tally = _tally(header.get("tally"))
-            if chunk:
-                chunk_files[int(chunk.group(1))] = path, tally
-            else:
-                candidates.append((-ids.shape[0], int(segment.group(1)), path, ids, tally))
-        for _, seq, path, ids, tally in sorted(candidates, key=lambda c: c[:2]):
-            if not self.done[ids].any():
-                self.done[ids] = True
-                self.segments[seq] = path
-                self._keep_tally(self.segment_tallies, seq, tally)
-            elif self.done[ids].all():
-                path.unlink()  # an older snapshot that a larger segment replaced
-            else:
+            candidates.append((int(segment.group(1)), path, ids, _tally(header.get("tally"))))
+        for seq, path, ids, tally in candidates:
+            if self.done[ids].any():
                 self._drop(path, "overlaps another segment", "recomputing the chunks only it held")
-        for k, (path, tally) in chunk_files.items():
-            if self.done[k]:
-                path.unlink()  # already merged into a segment
-            else:
-                self.done[k] = True
-                self.journal[k] = path
-                self._keep_tally(self.chunk_tallies, k, tally)
-
-    @staticmethod
-    def _keep_tally(tallies, index, tally):
-        if tally is not None:
-            tallies[index] = tally
-
-    def _header(self, kind, chunk_ids, tally):
-        header = {"kind": kind, "run": self.run_id, "chunks": _ranges(chunk_ids)}
-        if tally is not None:
-            header["tally"] = [int(t) for t in tally]
-        return header
-
-    def write_chunk(self, k, keys, counts, tally=None):
-        """Store chunk ``k``'s partial histogram (text order) and tally; return the file's size in bytes."""
-        path = self.directory / f"chunk-{int(k):010d}.bin"
-        write_table(path, self.n_words, self._header("chunk", [k], tally), [(keys, counts)])
-        self.done[k] = True
-        self.journal[int(k)] = path
-        self._keep_tally(self.chunk_tallies, int(k), tally)
-        return path.stat().st_size
-
-    def read_chunk(self, k):
-        """Chunk ``k``'s partial histogram from its file."""
-        return TableReader(self.journal[k]).read()
+                continue
+            self.done[ids] = True
+            self.segments[seq] = path
+            if tally is not None:
+                self.segment_tallies[seq] = tally
 
     def write_segment(self, blocks, chunk_ids, tally=None):
-        """Store the merged histogram (and summed tally) of ``chunk_ids`` from text-ordered ``blocks``.
+        """Store the histogram (and summed tally) of ``chunk_ids`` from text-ordered ``blocks``.
 
         Returns the segment's number.
         """
+        clock = time.perf_counter()
         seq = max(self.segments, default=-1) + 1
         path = self.directory / f"segment-{seq:06d}.bin"
-        write_table(path, self.n_words, self._header("segment", chunk_ids, tally), blocks)
+        header = {"kind": "segment", "run": self.run_id, "chunks": _ranges(chunk_ids)}
+        if tally is not None:
+            header["tally"] = [int(t) for t in tally]
+        write_table(path, self.n_words, header, blocks)
         self.done[np.asarray(chunk_ids, dtype=np.int64)] = True
         self.segments[seq] = path
-        self._keep_tally(self.segment_tallies, seq, tally)
+        if tally is not None:
+            self.segment_tallies[seq] = np.asarray(tally, dtype=np.int64)
+        self.written_bytes += path.stat().st_size
+        self.write_seconds += time.perf_counter() - clock
         return seq
 
     def tally(self):
@@ -327,19 +311,6 @@ class Progress:
         if not self.segment_tallies:
             return None
         return np.sum(list(self.segment_tallies.values()), axis=0)
-
-    def drop_segment(self, seq):
-        """Delete a segment that a newer one replaces."""
-        self.segment_tallies.pop(seq, None)
-        self.segments.pop(seq).unlink()
-
-    def drop_chunks(self, ids):
-        """Delete the chunk files of ``ids`` (merged into a segment)."""
-        for k in ids:
-            self.chunk_tallies.pop(int(k), None)
-            path = self.journal.pop(int(k), None)
-            if path is not None:
-                path.unlink()
 
     def scratch(self):
         """An empty scratch directory for the final merge."""

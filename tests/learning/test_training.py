@@ -23,7 +23,7 @@ SMALL = dict(n=5, widths=(6,), target=TARGET, train=16, train_seed=2, lr=0.5, ma
 @pytest.fixture
 def small_chunks(monkeypatch):
     monkeypatch.setattr(engine, "CHUNK_SIZE", 60)
-    monkeypatch.setattr(engine, "SNAPSHOT_MIN_BYTES", 0)
+    monkeypatch.setattr(engine, "CHECKPOINT_EVERY", 0)
 
 
 def _epochs(samples, **params):

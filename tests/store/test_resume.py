@@ -15,6 +15,7 @@ import cli
 import pysimbias
 from pysimbias import InvalidParameterError, RunDirectoryError, engine
 from pysimbias.store.checkpoint import lock_progress
+from pysimbias.store import spill
 from pysimbias.store.memory import MemoryPlan
 from crashing import Crash, StepCounter
 
@@ -25,9 +26,9 @@ TINY_PLAN = MemoryPlan(table_rows=400, block_rows=9, sort_rows=60, fan_in=2)
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    """Chunks of 500 samples, so that small runs have many chunks, segments and merges."""
+    """Chunks of 500 samples and a segment after each, so that small runs have many chunks, segments and merges."""
     monkeypatch.setattr(engine, "CHUNK_SIZE", 500)
-    monkeypatch.setattr(engine, "SNAPSHOT_MIN_BYTES", 0)
+    monkeypatch.setattr(engine, "CHECKPOINT_EVERY", 0)
 
 
 def reference_table(tmp_path, **params):
@@ -40,15 +41,24 @@ def table_of(out):
     return (Path(out) / "functions.parquet").read_bytes()
 
 
-@pytest.mark.parametrize("plan", [TINY_PLAN, MemoryPlan(table_rows=2000, block_rows=100, sort_rows=5000, fan_in=8),
-                                  None])
-def test_directory_run_writes_the_same_bytes_as_the_in_memory_path(tmp_path, small_chunks, plan):
-    manifest = pysimbias.sample_to_directory(tmp_path / "run", memory=plan, plots=False, **SMALL)
+@pytest.mark.parametrize("plan, every", [(TINY_PLAN, None), (TINY_PLAN, 3600),
+                                         (MemoryPlan(table_rows=2000, block_rows=100, sort_rows=5000, fan_in=8), None),
+                                         (None, None), (None, 3600)])
+def test_directory_run_writes_the_same_bytes_as_the_in_memory_path(tmp_path, small_chunks, plan, every):
+    manifest = pysimbias.sample_to_directory(tmp_path / "run", memory=plan, plots=False, checkpoint_every=every,
+                                             threads=1 if every else None, **SMALL)
     assert table_of(tmp_path / "run") == reference_table(tmp_path, **SMALL)
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["functions.parquet", "manifest.json"]
     assert manifest["samples"] == SMALL["samples"] and manifest["memory"]["peak_rss_bytes"] > 0
-    if plan is TINY_PLAN:
-        assert manifest["progress"]["segments"] > 3
+    segments = manifest["progress"]["segments"]
+    if every is None:  # a segment after every chunk
+        assert segments == engine.n_chunks(SMALL["samples"])
+    elif plan is TINY_PLAN:  # a segment whenever the table is full
+        assert 1 < segments < engine.n_chunks(SMALL["samples"])
+    else:
+        assert segments == 1
+    assert set(manifest["phase_seconds"]) == {"sampling", "progress_io", "merge", "measures", "plots"}
+    assert manifest["progress"]["written_bytes"] > 0
 
 
 def crash_and_resume(tmp_path, monkeypatch, stride):
@@ -90,12 +100,10 @@ def interrupted_run(out, monkeypatch, crash_at):
             pysimbias.sample_to_directory(out, memory=TINY_PLAN, plots=False, **SMALL)
 
 
-@pytest.mark.parametrize("pattern", ["chunk-*.bin", "segment-*.bin"])
-def test_damaged_progress_file_is_reported_and_only_its_chunks_recomputed(tmp_path, small_chunks, monkeypatch,
-                                                                         pattern):
+def test_damaged_segment_is_reported_and_only_its_chunks_recomputed(tmp_path, small_chunks, monkeypatch):
     out = tmp_path / "run"
     interrupted_run(out, monkeypatch, crash_at=14)
-    victim = sorted((out / "chunks").glob(pattern))[0]
+    victim = sorted((out / "chunks").glob("segment-*.bin"))[0]
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0x10
     victim.write_bytes(bytes(data))
@@ -140,6 +148,90 @@ def test_resume_refuses_progress_of_another_pysimbias_version(tmp_path, small_ch
     with pytest.raises(RunDirectoryError, match=rf"pysimbias: '0.1.0' there, '{pysimbias.__version__}' now"):
         pysimbias.sample_to_directory(out, resume=True, plots=False, **SMALL)
     assert sorted(p.name for p in (out / "chunks").iterdir()) == before
+
+
+def test_resume_refuses_progress_in_an_older_format_with_one_line(tmp_path, small_chunks, monkeypatch):
+    out = tmp_path / "run"
+    interrupted_run(out, monkeypatch, crash_at=10)
+    run_file = out / "chunks" / "run.json"
+    stored = json.loads(run_file.read_text())
+    stored["version"] = 1
+    run_file.write_text(json.dumps(stored))
+    with pytest.raises(RunDirectoryError, match=r"progress format version 1, which this pysimbias \(format 2\)") \
+            as info:
+        pysimbias.sample_to_directory(out, resume=True, plots=False, **SMALL)
+    assert "\n" not in str(info.value) and "--force" in str(info.value)
+    pysimbias.sample_to_directory(out, force=True, plots=False, **SMALL)
+    assert table_of(out) == reference_table(tmp_path, **SMALL)
+
+
+class _Stop(Exception):
+    """Stands in for a kill between two chunks."""
+
+
+def test_a_kill_loses_at_most_the_chunks_since_the_last_save(tmp_path, monkeypatch):
+    """A clock that ticks 1 s a reading and a save every 3 s: killed after the 8th chunk, the first 6 are kept."""
+    monkeypatch.setattr(engine, "CHUNK_SIZE", 500)
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(engine, "monotonic", lambda: float(next(ticks)))
+    done = []
+
+    def kill_after_eight_chunks(count):
+        done.append(count)
+        if len(done) == 8:
+            raise _Stop
+
+    out = tmp_path / "run"
+    with pytest.raises(_Stop):
+        pysimbias.sample_to_directory(out, plots=False, checkpoint_every=3, progress=kill_after_eight_chunks, **SMALL)
+    assert len(list((out / "chunks").glob("segment-*.bin"))) == 2
+    monkeypatch.undo()
+    monkeypatch.setattr(engine, "CHUNK_SIZE", 500)
+    manifest = pysimbias.sample_to_directory(out, plots=False, resume=True, **SMALL)
+    assert manifest["progress"]["resumed_samples"] == 6 * 500
+    assert table_of(out) == reference_table(tmp_path, **SMALL)
+
+
+def test_a_death_while_writing_a_segment_leaves_a_partial_file_that_resume_discards(tmp_path, small_chunks,
+                                                                                    monkeypatch):
+    """The process dies with the third segment half written (its temporary file left as a killed process leaves it)."""
+    out = tmp_path / "run"
+    written = []
+    original = spill.TableWriter.write
+
+    def dying_write(self, keys, counts):
+        original(self, keys, counts)
+        if self.path.name.startswith("segment-"):
+            written.append(self.path.name)
+            if len(written) == 3:
+                raise Crash(f"killed while writing {self.path.name}")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(spill.TableWriter, "write", dying_write)
+        patch.setattr(spill.TableWriter, "abort", lambda self: self._fh.close())  # the dead clean nothing up
+        with pytest.raises(Crash):
+            pysimbias.sample_to_directory(out, plots=False, **SMALL)
+    assert [p.name for p in (out / "chunks").glob(".segment-*.tmp")] == [".segment-000002.bin.tmp"]
+    manifest = pysimbias.sample_to_directory(out, plots=False, resume=True, **SMALL)
+    assert manifest["progress"]["resumed_samples"] == 2 * 500 and manifest["progress"]["notices"] == []
+    assert table_of(out) == reference_table(tmp_path, **SMALL)
+
+
+def test_ctrl_c_saves_what_was_counted(tmp_path, monkeypatch):
+    monkeypatch.setattr(engine, "CHUNK_SIZE", 500)
+    done = []
+
+    def interrupt_after_four_chunks(count):
+        done.append(count)
+        if len(done) == 4:
+            raise KeyboardInterrupt
+
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        pysimbias.sample_to_directory(out, plots=False, progress=interrupt_after_four_chunks, **SMALL)
+    manifest = pysimbias.sample_to_directory(out, plots=False, resume=True, **SMALL)
+    assert manifest["progress"]["resumed_samples"] == 4 * 500
+    assert table_of(out) == reference_table(tmp_path, **SMALL)
 
 
 def test_resume_of_a_finished_run_changes_nothing(tmp_path, small_chunks):
@@ -193,17 +285,27 @@ def test_in_memory_sampling_stops_when_the_table_outgrows_its_budget():
     assert info.value.param == "memory"
 
 
-def test_sigkill_partway_then_resume_matches_an_uninterrupted_run(tmp_path, capsys):
-    """A real process killed with SIGKILL partway through, then resumed from the command line."""
+def _three_segments(out):
+    return len(list((out / "chunks").glob("segment-*.bin"))) >= 3
+
+
+def _merging(out):
+    return (out / "chunks" / "merge").is_dir()
+
+
+@pytest.mark.parametrize("when", [_three_segments, _merging])
+def test_sigkill_partway_then_resume_matches_an_uninterrupted_run(tmp_path, capsys, when):
+    """A real process killed with SIGKILL while counting or while merging, then resumed from the command line."""
     out = tmp_path / "killed"
-    flags = ["sample", "--widths", "8", "--n", "5", "--samples", "2.6e6", "--seed", "7", "--no-plots", "--out"]
+    flags = ["sample", "--prior", "uniform", "--n", "5", "--samples", "2.6e6", "--seed", "7", "--no-plots",
+             "--checkpoint-every", "0", "--out"]
     proc = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", *flags, str(out)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while len(list((out / "chunks").glob("chunk-*.bin"))) < 3 and time.monotonic() < deadline:
+        while not when(out) and time.monotonic() < deadline:
             assert proc.poll() is None, "the run ended before it could be killed"
-            time.sleep(0.005)
+            time.sleep(0.002)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait()
@@ -213,8 +315,11 @@ def test_sigkill_partway_then_resume_matches_an_uninterrupted_run(tmp_path, caps
         cli.main([*flags, str(out), "--resume"])
     assert info.value.code == 0, capsys.readouterr().err
     manifest = json.loads((out / "manifest.json").read_text())
-    assert 0 < manifest["progress"]["resumed_samples"] < 2_600_000
-    expected = reference_table(tmp_path, prior="mlp", widths=(8,), n=5, samples=2_600_000, seed=7)
+    if when is _merging:
+        assert manifest["progress"]["resumed_samples"] == 2_600_000
+    else:
+        assert 0 < manifest["progress"]["resumed_samples"] < 2_600_000
+    expected = reference_table(tmp_path, prior="uniform", n=5, samples=2_600_000, seed=7)
     assert table_of(out) == expected
     np.testing.assert_equal(sorted(p.name for p in out.iterdir()), ["functions.parquet", "manifest.json"])
 
@@ -236,6 +341,9 @@ def test_sigkill_partway_then_resume_matches_an_uninterrupted_run(tmp_path, caps
         ({"memory": -1}, "memory"),
         ({"sigma_w": float("inf")}, "sigma_w"),
         ({"scheduler": 3.5}, "scheduler"),
+        ({"checkpoint_every": -1}, "checkpoint_every"),
+        ({"checkpoint_every": float("nan")}, "checkpoint_every"),
+        ({"checkpoint_every": "60"}, "checkpoint_every"),
         ({"widths": (2, 10**12)}, "widths"),
     ],
 )
