@@ -55,7 +55,7 @@ def test_train_keeps_the_runs_that_fit_and_tallies_their_epochs():
 
 def test_trained_functions_fit_the_training_set():
     run = pysimbias.train(samples=200, **{**SMALL, "max_epochs": 50})
-    rows = run.manifest["training"]["training_set"]["indices"]
+    rows = run.manifest["task"]["train"]["indices"]
     for text in run.histogram.texts():
         assert all(text[i] == TARGET[i] for i in rows)
 
