@@ -32,6 +32,7 @@ from common import HERE, Experiment, Section, fmt_interval, markdown_table, run_
 from generalization import encoding_spec, input_order, task_params
 from scipy.stats import spearmanr
 
+from pysimbias.baseline import counting_measure_sample
 from pysimbias.compare import log_probability_correlation, probability_agreement, probability_scatter_figure, \
     shared_probabilities
 from pysimbias.inputs.encodings import make_encoding
@@ -55,6 +56,8 @@ MAX_EPOCHS = 200
 #: Seed offsets: every posterior shares its draws (offset 0, so binary and permuted inputs draw the same
 #: networks); every train row starts from the same prior draws (offset 1), independent of the posterior's.
 POSTERIOR_OFFSET, TRAIN_OFFSET, SCOUT_OFFSET = 0, 1, 2
+#: Uniformly random functions that agree with the target on S, for the counting-measure baseline of K_LZ.
+COUNTING_SAMPLE = 100_000
 #: A function counts as "well estimated" on a side with at least this many hits there.
 WELL_ESTIMATED = 5
 #: Draws per posterior (one-hot inputs: fewer, as P(U) there is too small to estimate P_B anyway),
@@ -118,7 +121,8 @@ def compare_pair(trained, posterior):
     klz = np.array([klz_by_key[key] for key in rows_a if key in shared])
     ratio = np.log10(p_sgd) - np.log10(p_b)
     rho = spearmanr(klz, ratio).statistic if klz.shape[0] >= 4 and np.ptp(klz) > 0 else math.nan
-    return {**agreement, "well_estimated": int(well.sum()), "correlation_well": r_well, "klz_ratio_spearman": float(rho),
+    return {**agreement, "well_estimated": int(well.sum()), "correlation_well": r_well,
+            "klz_ratio_spearman": float(rho),
             "p_sgd": p_sgd, "p_b": p_b}
 
 
@@ -239,7 +243,8 @@ def answers(results):
             encodings.append(f"{row['name']}: r = {row['correlation']:.2f} (binary {base['correlation']:.2f}), "
                              f"mass share {row['mass_a']:.3f} (binary {base['mass_a']:.3f}), test error "
                              f"{_mean(sgd, 'test_error')} against the posterior's {_mean(bayes, 'test_error')}")
-    return {"q6": q6, "r_range": (min(rs), max(rs)), "factors": f"Mean r per setting, averaged over the other two: {factors}.",
+    return {"q6": q6, "r_range": (min(rs), max(rs)),
+            "factors": f"Mean r per setting, averaged over the other two: {factors}.",
             "encodings": "; ".join(encodings) + "."}
 
 
@@ -336,6 +341,10 @@ def klz_figure(experiment, posteriors, trained):
     values, inverse = np.unique(np.round(bayes.measures["klz"], 6), return_inverse=True)
     ax.plot(values, np.bincount(inverse, weights=bayes.histogram.counts) / bayes.accepted, "k--", lw=2,
             label="P_B, posterior")
+    counting = counting_measure_sample(bayes.measure_context(), size=COUNTING_SAMPLE, names=["klz"], posterior=True)
+    values, share = np.unique(np.round(counting["klz"], 6), return_counts=True)
+    ax.plot(values, share / COUNTING_SAMPLE, ":", color="0.5", lw=2,
+            label=f"counting-measure posterior ({COUNTING_SAMPLE:,} functions)")
     ax.set_yscale("log")
     ax.set_xlabel("K_LZ(f) (binary order)")
     ax.set_ylabel("probability of the functions with that K_LZ")
@@ -361,7 +370,8 @@ def main(argv=None):
                 "P_SGD(f|S) against P_B(f|S), log-log, one panel per row, over the functions both found; the "
                 "dashed line is P_SGD = P_B."),
                (klz_figure(experiment, posteriors, trained),
-                "Probability mass by K_LZ: each binary row's P_SGD and the posterior P_B (dashed).")]
+                "Probability mass by K_LZ: each binary row's P_SGD, the posterior P_B (dashed) and the counting "
+                "measure's posterior (uniform on the functions that agree with the target on S, dotted).")]
     elapsed = sum(r["seconds"] for r in results) + sum(run.elapsed for run in posteriors.values())
     answered = answers(results)
     text = make_target(TARGET, make_encoding("binary", N_BITS), N_BITS).text

@@ -1,4 +1,4 @@
-"""The SGD-against-Bayes experiment (Q6) runs its quick version and writes a report whose answers follow from the data."""
+"""The SGD-against-Bayes experiment (Q6) runs its quick version; its report's answers follow from the data."""
 
 import importlib
 import math
