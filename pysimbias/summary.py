@@ -237,23 +237,25 @@ def summary_lines(run, top=10, delta=0.05):
     """Lines describing a run: sizes, P(constant), and its most frequent functions.
 
     A posterior run also gets :func:`posterior_lines` (PAC-Bayes bound at
-    confidence ``delta``), and its probabilities are P(f|S) = count / accepted.
+    confidence ``delta``), and its probabilities are P(f|S) = count / accepted;
+    a train run's are P(f|S) = count / fitted runs (P_SGD(f|S)).
     """
     hist = run.histogram
     measures = run.measures
     posterior = run.config.task == "posterior"
-    given = "|S" if posterior else ""
+    given = "|S" if conditions_on_training_set(run.config) else ""
     # A posterior with too few accepted draws supports no probability: its functions are listed by count only.
     supported = bool(hist.samples)
     lines = [f"run:               {_run_title(run.config)}", f"seed:              {run.config.seed}"]
-    if posterior:
+    if conditions_on_training_set(run.config):
         target = task_entry(run)["target"]
+        lines += [f"target:            {target['spec']} ({_short(target['function'])})"]
+    if posterior:
         summary = posterior_summary(run, delta)
         supported = summary["enough"]
-        lines += [f"target:            {target['spec']} ({_short(target['function'])})"]
         lines += posterior_lines(summary)
         lines.append("")
-    else:
+    elif run.config.task != "train":  # a train run's fitted runs are counted with its training numbers below
         lines.append(f"samples:           {hist.samples:,}")
     lines.append(f"distinct functions:{hist.distinct:>12,}")
     if supported:

@@ -122,6 +122,7 @@ def test_cli_train_writes_a_run_directory_that_show_reads(tmp_path, capsys):
     assert manifest["training"] == pysimbias.train(samples=300, **SMALL).manifest["training"]
     code, out, _ = run_cli(capsys, "show", str(out_dir))
     assert code == 0 and "fit rate" in out and "epochs to fit" in out
+    assert f"target:            bits ({TARGET})" in out and "P(f|S)" in out and "samples:" not in out
 
 
 @pytest.mark.parametrize("args,flag", [
