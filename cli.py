@@ -67,10 +67,15 @@ def _shown(value):
     return ",".join(map(str, value)) if isinstance(value, tuple) else value
 
 
-def _prior_options(command):
-    for spec in reversed(list(PARAMETERS.values())):
-        command = _prior_option(spec)(command)
-    return command
+def _prior_options(prior=None):
+    """Decorator adding the options of every prior's parameters, or only of those ``prior`` reads."""
+    specs = [spec for spec in PARAMETERS.values() if prior is None or prior in readers_of(spec.name)]
+
+    def decorate(command):
+        for spec in reversed(specs):
+            command = (_prior_option(spec) if prior is None else _param_option(spec, spec.help))(command)
+        return command
+    return decorate
 
 
 def _task_options(task):
@@ -139,9 +144,18 @@ def cli():
     """
 
 
-_INPUT_OPTIONS = _options(
-    click.option("--prior", default=COMMON["prior"], show_default=True,
-                 help="; ".join(f"{spec.syntax}: {spec.summary}" for spec in PRIORS.values()) + "."),
+def _input_options(prior=None):
+    """Decorator adding the input and prior options: every prior's, or (``prior``) only that prior's."""
+    chosen = PRIORS.values() if prior is None else [PRIORS[prior]]
+    return _options(
+        click.option("--prior", default=COMMON["prior"] if prior is None else prior, show_default=True,
+                     help="; ".join(f"{spec.syntax}: {spec.summary}" for spec in chosen) + "."),
+        _INPUT_SPACE,
+        _prior_options(prior),
+    )
+
+
+_INPUT_SPACE = _options(
     click.option("--n", type=int, default=COMMON["n"], show_default=True,
                  help=f"Input bits: the inputs are the 2^n points of {{0,1}}^n (1 to {pysimbias.config.MAX_N})."),
     click.option("--encoding", default=COMMON["encoding"], show_default=True,
@@ -150,7 +164,6 @@ _INPUT_OPTIONS = _options(
     click.option("--graph", default=COMMON["graph"], show_default=True,
                  help="Neighbour graph of the continuity measures: auto (hypercube for bit vectors, else "
                       "knn:ceil(log2 m)), hypercube, knn:K or radius:R."),
-    _prior_options,
 )
 _RUN_OPTIONS = _options(
     click.option("--seed", type=int, default=COMMON["seed"], show_default=True,
@@ -209,7 +222,7 @@ def _report(manifest, out, no_plots, kept=""):
 
 
 @cli.command()
-@_INPUT_OPTIONS
+@_input_options()
 @click.option("--samples", type=_Count(), default="1e6", show_default=True,
               help="Number of random functions to draw (accepts 1e6).")
 @_RUN_OPTIONS
@@ -230,7 +243,7 @@ def sample(prior, n, encoding, graph, samples, seed, threads, out, force, no_plo
 
 
 @cli.command()
-@_INPUT_OPTIONS
+@_input_options()
 @_task_options("posterior")
 @click.option("--samples", type=_Count(), default="1e6", show_default=True,
               help="Number of functions to draw from the prior (accepts 1e6).")
@@ -254,7 +267,7 @@ def posterior(prior, n, encoding, graph, samples, seed, threads, out, force, no_
 
 
 @cli.command()
-@_INPUT_OPTIONS
+@_input_options("mlp")
 @_task_options("train")
 @click.option("--runs", type=_Count(), default="1e4", show_default=True,
               help="Number of networks to train, each from its own prior draw (accepts 1e4).")

@@ -14,13 +14,16 @@ smoothing over the values either sample reaches; values the counting sample
 never reaches are credited with about 1/(2N) probability, far more than
 their true share, so those KL values err low (they are conservative).
 
-Posterior runs compare only with posterior runs of the same target and
+Runs that condition on a training set S, ``posterior`` runs (the Bayesian
+P_B(f|S)) and ``train`` runs (the functions of trained networks,
+P_SGD(f|S)), compare only with each other and only on the same target and
 training set (:func:`check_posterior_runs`).  Their reference is the counting
 measure's posterior (uniform on the functions that agree with the target on
-S, sampled for every measure), and :func:`compare_posteriors` adds P(U), the
-mean test error and the PAC-Bayes bound of each run, and how its P(f|S)
-agrees with the first run's on the functions both found
-(:func:`probability_agreement`, reusable for any two histograms).
+S, sampled for every measure), and :func:`compare_posteriors` adds each run's
+P(U) (posterior) or fit rate and epochs to fit (train), the mean test error,
+the PAC-Bayes bound (posterior), and how its P(f|S) agrees with the first
+run's on the functions both found (:func:`probability_agreement`, reusable
+for any two histograms).
 """
 
 import math
@@ -33,7 +36,8 @@ from .baseline import counting_measure_sample
 from .errors import InvalidParameterError
 from .measures import get_measure
 from .measures.basic import binary_entropy
-from .summary import posterior_summary, task_entry, weighted_quantile
+from .summary import (MIN_ACCEPTED, check_delta, conditions_on_training_set, pac_bayes_bound, posterior_summary,
+                      summarize_test_error, task_entry, weighted_quantile)
 
 __all__ = ["Reference", "QUANTILES", "NO_SIMPLICITY", "compare_runs", "weighted_quantile",
            "kl_bits", "exact_reference", "sampled_reference", "terminal_table", "overlay_figure",
@@ -187,12 +191,12 @@ def _context_label(run):
 def _references(run, names, baseline_size, cache):
     """Counting-measure references of each measure, for this run's inputs and graph.
 
-    For a posterior run the reference is the counting measure's posterior
-    (uniform on the functions that agree with the target on S), sampled for
-    every measure.
+    For a run conditioned on S (posterior or train) the reference is the
+    counting measure's posterior (uniform on the functions that agree with
+    the target on S), sampled for every measure.
     """
     encoding = run.encoding
-    posterior = run.config.task == "posterior"
+    posterior = conditions_on_training_set(run.config)
     signature = (encoding.points_sha256(), run.graph.spec, baseline_size, posterior)
     if signature not in cache:
         context = run.measure_context()
@@ -235,8 +239,8 @@ def compare_runs(runs, labels=None, measures=None, baseline_size=100_000, bootst
     """Summarise runs against each other and the counting measure.
 
     Raises :class:`~pysimbias.errors.InvalidParameterError` for posterior
-    runs mixed with sample runs or of different targets or training sets
-    (:func:`check_posterior_runs`).
+    or train runs mixed with sample runs or of different targets or training
+    sets (:func:`check_posterior_runs`).
 
     Parameters
     ----------
@@ -302,7 +306,7 @@ def terminal_table(frame):
     for name, block in frame.groupby("measure", sort=False):
         first = block.iloc[0]
         kind = "exact" if first["counting_exact"] else f"{first['counting_samples']:,} uniform functions"
-        if first["task"] == "posterior":
+        if first["task"] != "sample":
             kind += " that agree with the target on S"
         lines += ["", f"{name}: {get_measure(name).description}",
                   f"  counting measure ({kind}): mean {first['counting_mean']:.4g}, "
@@ -365,7 +369,7 @@ def overlay_figure(name, entries, title="", ax=None):
         p = _binned(entry.run.measures[name], entry.run.histogram.counts, centres, edges)
         ax.plot(centres, np.where(p > 0, p, np.nan), styles[(k // 10) % 4], marker="o", ms=2.5, lw=1.2,
                 color=f"C{k % 10}", label=entry.label)
-    posterior = any(entry.run.config.task == "posterior" for entry in runs)
+    posterior = any(conditions_on_training_set(entry.run.config) for entry in runs)
     baseline = "counting-measure posterior" if posterior else "counting measure"
     for g, ref in enumerate(references.values()):
         p = _binned(ref.values, ref.weights, centres, edges)
@@ -428,10 +432,11 @@ def _save(fig, path, dpi):
 def write_comparison(frame, entries, out, plots=True, dpi=100, posterior=None):
     """Write ``compare.csv``, ``compare.txt`` and (with ``plots``) ``p_<measure>.png`` into ``out``.
 
-    With ``posterior`` (a :func:`compare_posteriors` frame) also
-    ``posterior.csv``, its :func:`posterior_table` at the end of
-    ``compare.txt`` and (with ``plots``) ``test_error.png`` and, for two
-    runs or more, ``pfs_scatter.png``.
+    With ``posterior`` (a :func:`compare_posteriors` frame, of posterior
+    and train runs) also ``posterior.csv``, its :func:`posterior_table` at
+    the end of ``compare.txt`` and (with ``plots``) ``test_error.png`` (the
+    test-error distributions overlaid) and, for two runs or more,
+    ``pfs_scatter.png`` (P(f|S) of every run against the first's, log-log).
 
     With ``plots``, runs on bit vectors also get ``walsh_spectrum.png``
     (:func:`walsh_overlay_figure`).
@@ -479,41 +484,43 @@ def _train_text(entry):
 
 
 def check_posterior_runs(runs, labels):
-    """Whether the runs to compare are posterior runs; refuse a mix, and posteriors of different tasks.
+    """Whether the runs to compare condition on a training set; refuse a mix, and different tasks.
 
-    Posterior runs compare only with posterior runs of the same target
-    (its full bit string, so ``x1`` and its bit string are one target) and
-    the same training-set indices, as their manifests' task entries record.
+    Posterior and train runs compare with each other (P_B(f|S) against
+    P_SGD(f|S), or either against its own kind), never with sample runs,
+    and only on the same target (its full bit string, so ``x1`` and its bit
+    string are one target) and the same training-set indices, as their
+    manifests' task entries (:func:`~pysimbias.summary.task_entry`) record.
 
     Returns
     -------
     bool
-        True for posterior runs, False for sample runs.
+        True for posterior and train runs, False for sample runs.
 
     Raises
     ------
     InvalidParameterError
         Naming the first run that differs from the first run, and how.
     """
-    first, posterior = labels[0], runs[0].config.task == "posterior"
-    reference = task_entry(runs[0]) if posterior else None
+    first, conditioned = labels[0], conditions_on_training_set(runs[0].config)
+    reference = task_entry(runs[0]) if conditioned else None
+    rule = "posterior and train runs compare only with each other, on the same target and training set"
     for label, run in zip(labels[1:], runs[1:]):
-        if (run.config.task == "posterior") != posterior:
+        if conditions_on_training_set(run.config) != conditioned:
             raise InvalidParameterError(
-                "runs", f"{label} is a {run.config.task} run but {first} is a {runs[0].config.task} run; "
-                        "posterior runs compare only with posterior runs")
-        if not posterior:
+                "runs", f"{label} is a {run.config.task} run but {first} is a {runs[0].config.task} run; {rule}")
+        if not conditioned:
             continue
         entry = task_entry(run)
         if entry["target"]["function"] != reference["target"]["function"]:
             raise InvalidParameterError(
                 "runs", f"{label}'s target {_target_text(entry)} differs from {first}'s {_target_text(reference)}; "
-                        "posterior runs compare only with the same target and training set")
+                        f"{rule}")
         if entry["train"]["indices"] != reference["train"]["indices"]:
             raise InvalidParameterError(
                 "runs", f"{label}'s training set {_train_text(entry)} differs from {first}'s "
-                        f"{_train_text(reference)}; posterior runs compare only with the same target and training set")
-    return posterior
+                        f"{_train_text(reference)}; {rule}")
+    return conditioned
 
 
 def shared_probabilities(hist_a, hist_b):
@@ -620,22 +627,44 @@ def probability_scatter_figure(p_a, p_b, label_a, label_b, title="", ax=None):
     return fig
 
 
-_POSTERIOR_COLUMNS = ("p_u", "p_u_low", "p_u_high", "mean_test_error", "mean_test_error_low",
-                      "mean_test_error_high", "pac_bayes_bound", "pac_bayes_bound_conservative")
+_POSTERIOR_COLUMNS = ("p_u", "p_u_low", "p_u_high", "pac_bayes_bound", "pac_bayes_bound_conservative")
+_TEST_ERROR_COLUMNS = ("mean_test_error", "mean_test_error_low", "mean_test_error_high")
+_AGREEMENT_COLUMNS = ("log10_ratio_mean", "log10_ratio_median", "correlation", "correlation_low", "correlation_high")
 
 
 def _nan(value):
     return math.nan if value is None else float(value)
 
 
+def _task_numbers(run, delta):
+    """A run's own numbers in :func:`compare_posteriors`: P(U) and PAC-Bayes, or fit rate and epochs to fit."""
+    if run.config.task == "posterior":
+        summary = posterior_summary(run, delta)
+        p_u_low, p_u_high = summary["p_u_interval"]
+        return dict(zip(_POSTERIOR_COLUMNS, map(_nan, (summary["p_u"], p_u_low, p_u_high, summary["pac_bayes_bound"],
+                                                       summary["pac_bayes_bound_conservative"]))))
+    training = run.manifest["training"]
+    epochs = training["epochs_to_fit"]
+    return {"fit_rate": _nan(training["fit_rate"]), "epochs_to_fit_mean": _nan(epochs.get("mean")),
+            "epochs_to_fit_median": _nan(epochs.get("q50"))}
+
+
+def _test_error_numbers(run):
+    """Mean test error with its 95% interval (NaN below :data:`~pysimbias.summary.MIN_ACCEPTED` functions)."""
+    if run.accepted < MIN_ACCEPTED:
+        return dict.fromkeys(_TEST_ERROR_COLUMNS, math.nan)
+    summary = summarize_test_error(run.measures["test_error"], run.histogram.counts)
+    return dict(zip(_TEST_ERROR_COLUMNS, (summary["mean_test_error"], *summary["mean_test_error_interval"])))
+
+
 def compare_posteriors(runs, labels, delta=0.05):
-    """One row per posterior run and one for the counting measure: P(U), test error, PAC-Bayes, P(f|S) ratios.
+    """One row per posterior or train run and one for the counting measure: P(U) or fit rate, test error, P(f|S).
 
     Parameters
     ----------
     runs : sequence of Run
-        Posterior runs of one target and training set
-        (:func:`check_posterior_runs`).
+        Posterior runs (P_B(f|S)) and train runs (P_SGD(f|S)) of one
+        target and training set (:func:`check_posterior_runs`).
     labels : sequence of str
     delta : float
         Confidence parameter of the PAC-Bayes bound.
@@ -643,46 +672,49 @@ def compare_posteriors(runs, labels, delta=0.05):
     Returns
     -------
     pandas.DataFrame
-        Per run: ``label``, ``drawn``, ``accepted``, ``distinct``, ``p_u``
-        with its 95% Clopper–Pearson ``p_u_low``/``p_u_high``,
-        ``mean_test_error`` with its 95% ``mean_test_error_low``/``_high``,
-        ``pac_bayes_bound`` and ``pac_bayes_bound_conservative`` (the
-        values of :func:`~pysimbias.summary.posterior_summary`; NaN below
-        its ``MIN_ACCEPTED``), and, for every run after the first,
-        :func:`probability_agreement` with the first run as ``P_b``
-        (``shared``, ``mass_shared``, ``mass_shared_first``,
-        ``log10_ratio_mean``, ``log10_ratio_median``, ``correlation``,
-        ``correlation_low``, ``correlation_high``).  The last row,
-        ``counting measure``, has P(U) = 2^-|S|, test error 1/2 and its
-        bound.
+        Per run: ``label``, ``task``, ``drawn`` (draws, or networks
+        trained), ``accepted`` (draws accepted, or networks that fitted S),
+        ``distinct``; for a posterior run ``p_u`` with its 95%
+        Clopper–Pearson ``p_u_low``/``p_u_high``, ``pac_bayes_bound`` and
+        ``pac_bayes_bound_conservative`` (the values of
+        :func:`~pysimbias.summary.posterior_summary`; NaN below its
+        ``MIN_ACCEPTED``); for a train run ``fit_rate``,
+        ``epochs_to_fit_mean`` and ``epochs_to_fit_median``;
+        ``mean_test_error`` with its 95% ``mean_test_error_low``/``_high``
+        (NaN below ``MIN_ACCEPTED`` functions), and, for every run after the
+        first, :func:`probability_agreement` with the first run as ``P_b``:
+        ``shared``, ``mass_shared`` (this run's probability on the functions
+        both found, e.g. the share of P_SGD's mass on functions P_B found),
+        ``mass_shared_first`` (the first run's), ``log10_ratio_mean``,
+        ``log10_ratio_median``, ``correlation``, ``correlation_low``,
+        ``correlation_high``.  The last row, ``counting measure``, has
+        P(U) = 2^-|S|, test error 1/2 and its bound.
     """
     import pandas as pd
 
     check_posterior_runs(runs, labels)
+    delta = check_delta(delta)
+    train_size = int(task_entry(runs[0])["train"]["size"])
+    test_size = runs[0].histogram.m - train_size
     rows = []
     for k, (label, run) in enumerate(zip(labels, runs)):
-        summary = posterior_summary(run, delta)
-        p_u_low, p_u_high = summary["p_u_interval"]
-        error_low, error_high = summary["mean_test_error_interval"] or (None, None)
-        row = {"label": label, "drawn": summary["drawn"], "accepted": summary["accepted"],
-               "distinct": run.histogram.distinct, "train_size": summary["train_size"],
-               "test_size": summary["test_size"], "delta": summary["delta"]}
-        row.update(zip(_POSTERIOR_COLUMNS, map(_nan, (
-            summary["p_u"], p_u_low, p_u_high, summary["mean_test_error"], error_low, error_high,
-            summary["pac_bayes_bound"], summary["pac_bayes_bound_conservative"]))))
+        row = {"label": label, "task": run.config.task, "drawn": run.drawn, "accepted": run.accepted,
+               "distinct": run.histogram.distinct, "train_size": train_size, "test_size": test_size,
+               "delta": delta, **_task_numbers(run, delta), **_test_error_numbers(run)}
         agreement = probability_agreement(run.histogram, runs[0].histogram) if k else {}
         row.update({"shared": agreement.get("shared", pd.NA), "mass_shared": agreement.get("mass_a", math.nan),
                     "mass_shared_first": agreement.get("mass_b", math.nan)})
-        row.update({name: agreement.get(name, math.nan) for name in
-                    ("log10_ratio_mean", "log10_ratio_median", "correlation", "correlation_low",
-                     "correlation_high")})
+        row.update({name: agreement.get(name, math.nan) for name in _AGREEMENT_COLUMNS})
         rows.append(row)
-    counting = summary["counting"]
-    rows.append({"label": "counting measure", "train_size": summary["train_size"],
-                 "test_size": summary["test_size"], "delta": summary["delta"], "p_u": counting["p_u"],
-                 "mean_test_error": counting["mean_test_error"],
-                 "pac_bayes_bound": _nan(counting["pac_bayes_bound"])})
-    frame = pd.DataFrame(rows)
+    counting_p_u = 2.0 ** -train_size
+    rows.append({"label": "counting measure", "task": "counting", "train_size": train_size,
+                 "test_size": test_size, "delta": delta, "p_u": counting_p_u, "mean_test_error": 0.5,
+                 "pac_bayes_bound": _nan(pac_bayes_bound(counting_p_u, train_size, delta))})
+    columns = ["label", "task", "drawn", "accepted", "distinct", "train_size", "test_size", "delta",
+               *_POSTERIOR_COLUMNS[:3], "fit_rate", "epochs_to_fit_mean", "epochs_to_fit_median",
+               *_TEST_ERROR_COLUMNS, *_POSTERIOR_COLUMNS[3:], "shared", "mass_shared", "mass_shared_first",
+               *_AGREEMENT_COLUMNS]
+    frame = pd.DataFrame(rows, columns=columns)
     frame["shared"] = frame["shared"].astype("Int64")
     for name in ("drawn", "accepted", "distinct"):
         frame[name] = frame[name].astype("Int64")
@@ -697,22 +729,31 @@ def _interval(value, low, high, digits):
     return f"{value:.{digits}g} [{low:.{digits}g}, {high:.{digits}g}]"
 
 
+def _own_numbers(row):
+    """The table's middle column: P(U) [95% CI] of a posterior, fit rate and epochs to fit of a train run."""
+    if row["task"] != "train":
+        return _interval(row["p_u"], row["p_u_low"], row["p_u_high"], 4)
+    if math.isnan(row["epochs_to_fit_mean"]):
+        return f"fit {row['fit_rate']:.4g}"
+    return f"fit {row['fit_rate']:.4g}, {row['epochs_to_fit_mean']:.3g} ep (median {row['epochs_to_fit_median']:.0f})"
+
+
 def posterior_table(frame):
     """Readable lines of a :func:`compare_posteriors` frame."""
     import pandas as pd
 
     first = frame.iloc[0]
     width = max(len(str(label)) for label in frame["label"])
-    lines = ["", f"posterior: |S| = {first['train_size']}, {first['test_size']} test inputs; intervals 95%; "
+    lines = ["", f"conditioned on S: |S| = {first['train_size']}, {first['test_size']} test inputs; intervals 95%; "
                  f"PAC-Bayes bound at delta = {first['delta']:g}",
-             f"{'run':<{width}}  {'accepted':>9}  {'P(U) [95% CI]':>32}  {'mean test error [95% CI]':>28}  "
-             f"{'PAC-Bayes':>9}"]
+             f"{'run':<{width}}  {'kept':>9}  {'P(U) [95% CI] or fit rate, epochs':>34}  "
+             f"{'mean test error [95% CI]':>28}  {'PAC-Bayes':>9}"]
     for _, row in frame.iterrows():
         accepted = "-" if pd.isna(row["accepted"]) else f"{row['accepted']:,}"
         bound = "-" if math.isnan(row["pac_bayes_bound"]) else f"{row['pac_bayes_bound']:.4f}"
-        p_u = _interval(row["p_u"], row["p_u_low"], row["p_u_high"], 4)
         error = _interval(row["mean_test_error"], row["mean_test_error_low"], row["mean_test_error_high"], 4)
-        lines.append(f"{row['label']:<{width}}  {accepted:>9}  {p_u:>32}  {error:>28}  {bound:>9}")
+        lines.append(f"{row['label']:<{width}}  {accepted:>9}  {_own_numbers(row):>34}  {error:>28}  {bound:>9}")
+    lines.append("kept: draws accepted (posterior) or networks that fitted S (train); ep: epochs to fit")
     pairs = frame.iloc[1:-1]
     if len(pairs):
         lines += ["", f"P(f|S) against {first['label']}, over the functions both found:",
@@ -723,20 +764,28 @@ def posterior_table(frame):
             lines.append(f"{row['label']:<{width}}  {row['shared']:>7,}  {_fmt(row['mass_shared'])}  "
                          f"{_fmt(row['mass_shared_first'])}  {_fmt(row['log10_ratio_mean'], 16)}  "
                          f"{_fmt(row['log10_ratio_median'], 7)}  {correlation:>30}")
-        lines.append("log10 ratio: log10 P_run(f|S) / P_first(f|S); mass: each posterior's probability on the "
-                     "shared functions")
+        lines.append("log10 ratio: log10 P_run(f|S) / P_first(f|S); its mass / 1st mass: the run's / the first "
+                     "run's probability on the shared functions (for a train run against a posterior: the share "
+                     "of P_SGD on functions P_B found / of P_B on functions P_SGD found)")
     return lines
 
 
+def _kind(run):
+    """What a conditioned run's P(f|S) is, for labels: ("trained", "P_SGD") or ("posterior", "P_B")."""
+    return ("trained", "P_SGD") if run.config.task == "train" else ("posterior", "P_B")
+
+
 def test_error_overlay(entries):
-    """:func:`~pysimbias.plots.test_error_overlay_figure` of posterior runs (those that accepted a draw)."""
+    """:func:`~pysimbias.plots.test_error_overlay_figure` of posterior and train runs (those that kept a function)."""
     from .plots import test_error_overlay_figure
 
-    series = [(entry.label, entry.run.measures["test_error"], entry.run.histogram.counts)
+    series = [(f"{entry.label} ({_kind(entry.run)[0]})", entry.run.measures["test_error"], entry.run.histogram.counts)
               for entry in entries if entry.run.accepted]
     train_size = int(task_entry(entries[0].run)["train"]["size"])
-    return test_error_overlay_figure(series, entries[0].run.histogram.m - train_size,
-                                     "Test error of the posteriors' functions")
+    whose = {"posterior": "the posteriors'", "train": "the trained networks'"}
+    tasks = sorted({entry.run.config.task for entry in entries})
+    title = f"Test error of {' and '.join(whose[task] for task in tasks)} functions"
+    return test_error_overlay_figure(series, entries[0].run.histogram.m - train_size, title)
 
 
 def _pfs_scatter(entries):
@@ -748,7 +797,8 @@ def _pfs_scatter(entries):
     first = entries[0]
     for ax, entry in zip(axes[0], others):
         p_a, p_b = shared_probabilities(entry.run.histogram, first.run.histogram)
-        probability_scatter_figure(p_a, p_b, entry.label, first.label, ax=ax)
+        probability_scatter_figure(p_a, p_b, f"{entry.label} ({', '.join(_kind(entry.run))})",
+                                   f"{first.label} ({', '.join(_kind(first.run))})", ax=ax)
     return fig
 
 
@@ -774,12 +824,12 @@ def compare_directories(run_dirs, out, labels=None, measures=None, baseline_size
                         seed=0, force=False, plots=True, delta=0.05):
     """Load run directories, compare them (:func:`compare_runs`) and write the comparison into ``out``.
 
-    Posterior runs are also compared by :func:`compare_posteriors` (PAC-Bayes
-    bound at confidence ``delta``).  Labels default to the directories'
+    Posterior and train runs are also compared by :func:`compare_posteriors`
+    (PAC-Bayes bound at confidence ``delta``).  Labels default to the directories'
     names.  Raises :class:`~pysimbias.errors.InvalidParameterError` for a
     label count that does not match, a measure no run has, a mix of
-    posterior and sample runs or posterior runs of different targets or
-    training sets (:func:`check_posterior_runs`), and
+    posterior or train runs with sample runs, or posterior and train runs of
+    different targets or training sets (:func:`check_posterior_runs`), and
     :class:`~pysimbias.errors.RunDirectoryError` for an unreadable run or an
     unusable ``out``.
 

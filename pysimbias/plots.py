@@ -69,34 +69,48 @@ def _distinct_pairs(x, y):
     return x_values[codes // y_values.shape[0]], y_values[codes % y_values.shape[0]], multiplicity
 
 
-def _probability_names(train_size):
-    """(P(f) or P(f|S), what its counts are a fraction of, the counting measure's name) of a run."""
+def _probability_names(train_size, trained=False):
+    """How a run's figures name its probabilities: a dict of words.
+
+    ``probability`` (P(f), P(f|S) or P_SGD(f|S)), ``fraction`` (what its
+    counts are a fraction of), ``baseline`` (the counting measure or its
+    posterior), ``functions`` (what the run's points are) and ``one`` (the
+    resolution line); ``trained`` for a train run, whose counts are fitted
+    networks rather than samples.
+    """
+    if trained:
+        return {"probability": "P_SGD(f|S)", "fraction": "fitted runs", "baseline": "counting-measure posterior",
+                "functions": "functions of the trained networks", "one": "one fitted run (resolution)"}
     if train_size is None:
-        return "P(f)", "samples", "counting measure"
-    return "P(f|S)", "accepted samples", "counting-measure posterior"
+        return {"probability": "P(f)", "fraction": "samples", "baseline": "counting measure",
+                "functions": "sampled functions", "one": "one sample (resolution)"}
+    return {"probability": "P(f|S)", "fraction": "accepted samples", "baseline": "counting-measure posterior",
+            "functions": "sampled functions", "one": "one sample (resolution)"}
 
 
-def pf_vs_klz_figure(klz, counts, m, baseline_klz, title="", train_size=None):
+def pf_vs_klz_figure(klz, counts, m, baseline_klz, title="", train_size=None, trained=False):
     """log P(f) against K_LZ, one marker per distinct (K_LZ, count) pair.
 
     With ``train_size`` = |S| (a posterior run) the probabilities are
     P(f|S) and the baseline is the counting measure's posterior, uniform on
-    the 2^(m-|S|) functions that agree with the target on S.
+    the 2^(m-|S|) functions that agree with the target on S; ``trained``
+    (a train run) names them P_SGD(f|S), fractions of the fitted runs.
     """
     samples = counts.sum()
-    probability, fraction, base = _probability_names(train_size)
+    words = _probability_names(train_size, trained)
+    probability, fraction, base = words["probability"], words["fraction"], words["baseline"]
     free = m - (train_size or 0)
     pair_klz, pair_counts, multiplicity = _distinct_pairs(klz, counts)
     fig, ax = plt.subplots(figsize=(7, 4.8))
     sizes = 8 + 10 * np.log10(multiplicity)
     ax.scatter(pair_klz, pair_counts / samples, s=sizes, color=_RUN_COLOR, alpha=0.6, lw=0,
-               label="sampled functions (marker area ~ log #functions)")
+               label=f"{words['functions']} (marker area ~ log #functions)")
     lo, hi = np.percentile(baseline_klz, [1, 99])
     ax.axvspan(lo, hi, color=_BASE_COLOR, alpha=0.2,
                label=f"{base}: 98% of functions ({probability} = 2^-{free} each)")
     ax.axvline(baseline_klz.mean(), color=_BASE_COLOR, ls="--", lw=1,
                label=f"{base}: mean K_LZ = {baseline_klz.mean():.1f}")
-    ax.axhline(1 / samples, color="k", ls=":", lw=0.8, label="one sample (resolution)")
+    ax.axhline(1 / samples, color="k", ls=":", lw=0.8, label=words["one"])
     ax.set_yscale("log")
     ax.set_xlabel("Lempel–Ziv complexity K_LZ(f)")
     ax.set_ylabel(f"{probability}, fraction of {fraction}")
@@ -104,9 +118,14 @@ def pf_vs_klz_figure(klz, counts, m, baseline_klz, title="", train_size=None):
     return _finish(fig, ax, title or f"{probability} of a function against its complexity")
 
 
-def test_error_figure(test_error, counts, test_size, title=""):
-    """The posterior's distribution of test error, with the counting measure's Binomial(test_size, 1/2)/test_size."""
-    return test_error_overlay_figure([("posterior P(f|S)", test_error, counts)], test_size, title)
+def test_error_figure(test_error, counts, test_size, title="", trained=False):
+    """Test error of a posterior's (or, ``trained``, the trained networks') functions, with the counting measure's.
+
+    The counting measure's posterior has test error Binomial(test_size, 1/2)/test_size.
+    """
+    label = "trained networks P_SGD(f|S)" if trained else "posterior P(f|S)"
+    return test_error_overlay_figure([(label, test_error, counts)], test_size,
+                                     title or ("Test error of the trained networks' functions" if trained else ""))
 
 
 def test_error_overlay_figure(series, test_size, title=""):
@@ -144,8 +163,11 @@ def test_error_overlay_figure(series, test_size, title=""):
     return _finish(fig, ax, title or "Test error of the posterior's functions")
 
 
-def rank_frequency_figure(counts, m, title="", train_size=None):
-    """Rank–frequency plot, log–log, with the counting measure's flat line (its posterior's, given |S|)."""
+def rank_frequency_figure(counts, m, title="", train_size=None, trained=False):
+    """Rank–frequency plot, log–log, with the counting measure's flat line (its posterior's, given |S|).
+
+    ``trained`` (a train run) names the probabilities P_SGD(f|S), fractions of the fitted runs.
+    """
     samples = counts.sum()
     # The curve is a staircase: drawing only the first rank of every run of
     # equal counts (and the last rank) gives the same picture from a few
@@ -153,11 +175,12 @@ def rank_frequency_figure(counts, m, title="", train_size=None):
     starts = np.flatnonzero(np.r_[True, counts[1:] != counts[:-1]]) if counts.size else np.zeros(0, dtype=int)
     ranks = np.r_[starts + 1, counts.shape[0]]
     heights = np.r_[counts[starts], counts[-1:]] / samples
-    probability, fraction, base = _probability_names(train_size)
+    words = _probability_names(train_size, trained)
+    probability, fraction, base = words["probability"], words["fraction"], words["baseline"]
     free = m - (train_size or 0)
     fig, ax = plt.subplots(figsize=(7, 4.8))
-    ax.step(ranks, heights, where="post", color=_RUN_COLOR, label="sampled functions")
-    ax.axhline(1 / samples, color="k", ls=":", lw=0.8, label="one sample (resolution)")
+    ax.step(ranks, heights, where="post", color=_RUN_COLOR, label=words["functions"])
+    ax.axhline(1 / samples, color="k", ls=":", lw=0.8, label=words["one"])
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("rank of function (most frequent = 1)")
@@ -165,7 +188,7 @@ def rank_frequency_figure(counts, m, title="", train_size=None):
     ax.text(0.98, 0.5, f"{base}: every function has {probability} = 2^-{free} ≈ 1e{-free * math.log10(2):.0f}",
             transform=ax.transAxes, fontsize=8, color=_BASE_COLOR, ha="right")
     ax.legend(fontsize=8)
-    return _finish(fig, ax, title or "Rank–frequency of sampled functions")
+    return _finish(fig, ax, title or f"Rank–frequency of {words['functions']}")
 
 
 def _pmf(values, weights, edges):
@@ -173,15 +196,16 @@ def _pmf(values, weights, edges):
     return hist / max(hist.sum(), 1e-300)
 
 
-def measure_distribution_figure(values, counts, baseline_values, label, title="", baseline_name="counting measure"):
-    """P(measure) of a run against the counting measure's (or its posterior's), log probability axis."""
+def measure_distribution_figure(values, counts, baseline_values, label, title="", baseline_name="counting measure",
+                                run_label="this run"):
+    """P(measure) of a run (legend ``run_label``) against the counting measure's (or its posterior's), log axis."""
     everything = np.concatenate([values, baseline_values])
     edges = np.histogram_bin_edges(everything, bins=min(60, max(10, np.unique(everything).size)))
     centres = 0.5 * (edges[1:] + edges[:-1])
     run_p = _pmf(values, counts, edges)
     base_p = _pmf(baseline_values, None, edges)
     fig, ax = plt.subplots(figsize=(7, 4.8))
-    ax.step(centres, np.where(run_p > 0, run_p, np.nan), where="mid", color=_RUN_COLOR, label="this run")
+    ax.step(centres, np.where(run_p > 0, run_p, np.nan), where="mid", color=_RUN_COLOR, label=run_label)
     ax.step(centres, np.where(base_p > 0, base_p, np.nan), where="mid", color=_BASE_COLOR, ls="--",
             label=f"{baseline_name} ({baseline_values.size:,} uniform random functions)")
     ax.set_yscale("log")
@@ -277,6 +301,10 @@ def _run_title(config):
         arch = f"{config.prior}, n={config.n}"
     network = config.prior in ("mlp", "perceptron")
     laws = f", σw={config.sigma_w:g}, σb={config.sigma_b:g} ({config.law})" if network else ""
+    if config.task == "train":
+        return (f"{arch}{laws}, {config.encoding}, trained on target {config.target}, |S| = {config.train} "
+                f"({config.optimizer}, lr {config.lr:g}, batch {config.batch_size}, {config.loss}), "
+                f"{config.samples:,} runs")
     given = f", posterior given target {config.target}, |S| = {config.train}" if config.task == "posterior" else ""
     return f"{arch}{laws}, {config.encoding}{given}, {config.samples:,} samples"
 
@@ -346,17 +374,21 @@ def plot_columns(config, encoding, counts, measures, out, walsh=None):
     baseline = counting_measure_sample(context, names=["ones", "klz"], posterior=posterior)
     subtitle = _run_title(config)
     train_size = training_set.size if posterior else None
+    trained = config.task == "train"
     figures = {
-        "pf_vs_klz": pf_vs_klz_figure(measures["klz"], counts, m, baseline["klz"], train_size=train_size),
-        "rank_frequency": rank_frequency_figure(counts, m, train_size=train_size),
+        "pf_vs_klz": pf_vs_klz_figure(measures["klz"], counts, m, baseline["klz"], train_size=train_size,
+                                      trained=trained),
+        "rank_frequency": rank_frequency_figure(counts, m, train_size=train_size, trained=trained),
         "p_klz": measure_distribution_figure(measures["klz"], counts, baseline["klz"], "Lempel–Ziv complexity K_LZ",
-                                             baseline_name=_probability_names(train_size)[2]),
+                                             baseline_name=_probability_names(train_size, trained)["baseline"],
+                                             run_label="trained networks" if trained else "this run"),
     }
     if posterior:
         fixed_ones = int(target.bits[training_set.indices].sum())
         figures["p_ones"] = ones_figure(measures["ones"], counts, m, fixed_ones=fixed_ones,
                                         free=training_set.test_size)
-        figures["test_error"] = test_error_figure(measures["test_error"], counts, training_set.test_size)
+        figures["test_error"] = test_error_figure(measures["test_error"], counts, training_set.test_size,
+                                                  trained=trained)
     else:
         figures["p_ones"] = ones_figure(measures["ones"], counts, m)
     written = [_save(fig, out / PLOT_FILES[name], subtitle) for name, fig in figures.items()]

@@ -12,10 +12,12 @@ import numpy as np
 from .checks import check_real
 from .errors import InvalidParameterError
 from .learning.posterior import learning_inputs
+from .learning.tasks import task_spec
 from .plots import _run_title
 
 __all__ = ["summary_lines", "posterior_summary", "posterior_lines", "clopper_pearson", "pac_bayes_bound",
-           "MIN_ACCEPTED", "QUANTILES", "weighted_quantile", "task_entry"]
+           "MIN_ACCEPTED", "QUANTILES", "weighted_quantile", "task_entry", "conditions_on_training_set",
+           "summarize_test_error", "check_delta"]
 
 #: Fewest accepted draws from which the posterior's numbers are reported (the mean test error's normal
 #: interval and P(U)'s relative error, about 1/sqrt(accepted), need this many).
@@ -62,15 +64,24 @@ def weighted_quantile(values, weights, qs):
     return values[order][np.clip(index, 0, values.shape[0] - 1)]
 
 
-def _check_delta(delta):
+def check_delta(delta):
+    """The PAC-Bayes confidence parameter, checked to lie in (0, 1)."""
     delta = check_real(delta, "delta", 0.0, strict=True)
     if delta >= 1:
         raise InvalidParameterError("delta", f"must be < 1 (a failure probability), got {delta!r}")
     return delta
 
 
+def conditions_on_training_set(config):
+    """Whether a config's task conditions on a target and training set S (``posterior``, ``train``)."""
+    return {"target", "train"} <= set(task_spec(config.task).params)
+
+
 def task_entry(run):
-    """The manifest's ``task`` entry of a posterior run (rebuilt from its config if the run has none)."""
+    """The manifest's ``task`` entry of a posterior or train run: its name, ``target`` and ``train``.
+
+    Rebuilt from the config for a run whose manifest has none.
+    """
     if "task" in run.manifest:
         return run.manifest["task"]
     target, training_set = learning_inputs(run.config, run.encoding)
@@ -105,7 +116,7 @@ def posterior_summary(run, delta=0.05):
     """
     if run.config.task != "posterior":
         raise InvalidParameterError("run", f"is a {run.config.task!r} run, not a posterior run")
-    delta = _check_delta(delta)
+    delta = check_delta(delta)
     drawn, accepted = run.drawn, run.accepted
     train_size = int(task_entry(run)["train"]["size"])
     test_size = run.histogram.m - train_size
@@ -128,21 +139,34 @@ def posterior_summary(run, delta=0.05):
                      "pac_bayes_bound": pac_bayes_bound(2.0 ** -train_size, train_size, delta)},
     }
     if enough:
-        errors = np.asarray(run.measures["test_error"], dtype=np.float64)
-        counts = run.histogram.counts.astype(np.float64)
-        mean = float(np.average(errors, weights=counts))
-        spread = 1.959963984540054 * math.sqrt(float(np.average((errors - mean) ** 2, weights=counts)) / accepted)
-        edges = np.linspace(0.0, 1.0, _HISTOGRAM_BINS + 1)
-        mass, _ = np.histogram(errors, bins=edges, weights=counts)
-        summary.update({
-            "mean_test_error": mean,
+        summary.update(summarize_test_error(run.measures["test_error"], run.histogram.counts))
+        summary.update(pac_bayes_bound=pac_bayes_bound(p_u, train_size, delta),
+                       pac_bayes_bound_conservative=pac_bayes_bound(interval[0], train_size, delta))
+    return summary
+
+
+def summarize_test_error(test_error, counts):
+    """Mean test error of a run's functions (weighted by count) and its distribution.
+
+    Returns
+    -------
+    dict
+        ``mean_test_error`` with its 95% normal interval
+        ``mean_test_error_interval``, ``test_error_quantiles`` (q -> value,
+        for :data:`QUANTILES`) and ``test_error_histogram`` (bin edges and
+        the probability mass in each).
+    """
+    errors = np.asarray(test_error, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.float64)
+    total = counts.sum()
+    mean = float(np.average(errors, weights=counts))
+    spread = 1.959963984540054 * math.sqrt(float(np.average((errors - mean) ** 2, weights=counts)) / total)
+    edges = np.linspace(0.0, 1.0, _HISTOGRAM_BINS + 1)
+    mass, _ = np.histogram(errors, bins=edges, weights=counts)
+    return {"mean_test_error": mean,
             "mean_test_error_interval": (max(0.0, mean - spread), min(1.0, mean + spread)),
             "test_error_quantiles": dict(zip(QUANTILES, weighted_quantile(errors, counts, QUANTILES).tolist())),
-            "test_error_histogram": {"edges": edges.tolist(), "mass": (mass / accepted).tolist()},
-            "pac_bayes_bound": pac_bayes_bound(p_u, train_size, delta),
-            "pac_bayes_bound_conservative": pac_bayes_bound(interval[0], train_size, delta),
-        })
-    return summary
+            "test_error_histogram": {"edges": edges.tolist(), "mass": (mass / total).tolist()}}
 
 
 def _bound(value):
@@ -213,23 +237,25 @@ def summary_lines(run, top=10, delta=0.05):
     """Lines describing a run: sizes, P(constant), and its most frequent functions.
 
     A posterior run also gets :func:`posterior_lines` (PAC-Bayes bound at
-    confidence ``delta``), and its probabilities are P(f|S) = count / accepted.
+    confidence ``delta``), and its probabilities are P(f|S) = count / accepted;
+    a train run's are P(f|S) = count / fitted runs (P_SGD(f|S)).
     """
     hist = run.histogram
     measures = run.measures
     posterior = run.config.task == "posterior"
-    given = "|S" if posterior else ""
+    given = "|S" if conditions_on_training_set(run.config) else ""
     # A posterior with too few accepted draws supports no probability: its functions are listed by count only.
     supported = bool(hist.samples)
     lines = [f"run:               {_run_title(run.config)}", f"seed:              {run.config.seed}"]
-    if posterior:
+    if conditions_on_training_set(run.config):
         target = task_entry(run)["target"]
+        lines += [f"target:            {target['spec']} ({_short(target['function'])})"]
+    if posterior:
         summary = posterior_summary(run, delta)
         supported = summary["enough"]
-        lines += [f"target:            {target['spec']} ({_short(target['function'])})"]
         lines += posterior_lines(summary)
         lines.append("")
-    else:
+    elif run.config.task != "train":  # a train run's fitted runs are counted with its training numbers below
         lines.append(f"samples:           {hist.samples:,}")
     lines.append(f"distinct functions:{hist.distinct:>12,}")
     if supported:

@@ -13,6 +13,9 @@ epochs, ``tally[0]`` runs that never fitted.  Tallies add up over chunks; the
 engine stores each chunk's with its progress (so they survive a resume and
 come back from Dask workers) and the manifest records their sum as the fit
 rate and the epochs-to-fit distribution (:meth:`TrainingPrior.summarize`).
+The manifest's ``task`` entry names the target and training set in the same
+shape as a posterior run's (:meth:`TrainingPrior.describe_task`), so
+:func:`pysimbias.summary.task_entry` reads both.
 """
 
 import numpy as np
@@ -159,8 +162,7 @@ class TrainingPrior:
         kept = int(fitted.sum())
         drawn = int(tally.sum())
         entry = {"runs": drawn, "fitted": kept, "not_fitted": int(tally[0]),
-                 "fit_rate": kept / drawn if drawn else None,
-                 "target": self.target.describe(), "training_set": self.training_set.describe()}
+                 "fit_rate": kept / drawn if drawn else None}
         last = int(np.flatnonzero(fitted)[-1]) + 1 if kept else 0
         epochs = np.arange(1, last + 1)
         distribution = {"counts": [int(c) for c in fitted[:last]]}
@@ -176,6 +178,10 @@ class TrainingPrior:
     def describe(self):
         """Manifest entry: the network prior's, with the task."""
         return {**self._network.describe(), "task": "train"}
+
+    def describe_task(self):
+        """Manifest entry of the task: its name, the target and the training set (as a posterior's)."""
+        return {"name": "train", "target": self.target.describe(), "train": self.training_set.describe()}
 
 
 register_task("train", TrainingPrior, "train networks of the mlp prior on S to fit the target; keep those that fit",

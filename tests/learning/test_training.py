@@ -55,7 +55,7 @@ def test_train_keeps_the_runs_that_fit_and_tallies_their_epochs():
 
 def test_trained_functions_fit_the_training_set():
     run = pysimbias.train(samples=200, **{**SMALL, "max_epochs": 50})
-    rows = run.manifest["training"]["training_set"]["indices"]
+    rows = run.manifest["task"]["train"]["indices"]
     for text in run.histogram.texts():
         assert all(text[i] == TARGET[i] for i in rows)
 
@@ -140,6 +140,7 @@ def test_cli_train_writes_a_run_directory_that_show_reads(tmp_path, capsys):
     assert manifest["training"] == pysimbias.train(samples=300, **SMALL).manifest["training"]
     code, out, _ = run_cli(capsys, "show", str(out_dir))
     assert code == 0 and "fit rate" in out and "epochs to fit" in out
+    assert f"target:            bits ({TARGET})" in out and "P(f|S)" in out and "samples:" not in out
 
 
 @pytest.mark.parametrize("args,flag", [
