@@ -2,7 +2,9 @@
 
 :func:`posterior_summary` computes what ``show`` reports for a posterior run
 as a plain dict (for reports and comparisons); :func:`summary_lines` only
-formats.
+formats.  Both read only the run's aggregates
+(:mod:`pysimbias.store.aggregates`), never its whole table, so they take a
+:class:`~pysimbias.run.Run` or a :class:`~pysimbias.run.StoredRun` alike.
 """
 
 import math
@@ -15,7 +17,7 @@ from .learning.posterior import learning_inputs
 from .plots import _run_title
 
 __all__ = ["summary_lines", "posterior_summary", "posterior_lines", "clopper_pearson", "pac_bayes_bound",
-           "MIN_ACCEPTED", "QUANTILES", "weighted_quantile", "task_entry"]
+           "MIN_ACCEPTED", "QUANTILES", "weighted_quantile", "task_entry", "constant_probability", "top_rows"]
 
 #: Fewest accepted draws from which the posterior's numbers are reported (the mean test error's normal
 #: interval and P(U)'s relative error, about 1/sqrt(accepted), need this many).
@@ -82,7 +84,7 @@ def posterior_summary(run, delta=0.05):
 
     Parameters
     ----------
-    run : Run
+    run : Run or StoredRun
         A run of task ``posterior``.
     delta : float
         Confidence parameter of the PAC-Bayes bound, in (0, 1).
@@ -108,7 +110,7 @@ def posterior_summary(run, delta=0.05):
     delta = _check_delta(delta)
     drawn, accepted = run.drawn, run.accepted
     train_size = int(task_entry(run)["train"]["size"])
-    test_size = run.histogram.m - train_size
+    test_size = run.aggregates.m - train_size
     p_u = accepted / drawn
     interval = clopper_pearson(accepted, drawn)
     enough = accepted >= MIN_ACCEPTED
@@ -128,8 +130,8 @@ def posterior_summary(run, delta=0.05):
                      "pac_bayes_bound": pac_bayes_bound(2.0 ** -train_size, train_size, delta)},
     }
     if enough:
-        errors = np.asarray(run.measures["test_error"], dtype=np.float64)
-        counts = run.histogram.counts.astype(np.float64)
+        errors, mass, _ = run.aggregates.distribution("test_error")
+        errors, counts = errors.astype(np.float64), mass.astype(np.float64)
         mean = float(np.average(errors, weights=counts))
         spread = 1.959963984540054 * math.sqrt(float(np.average((errors - mean) ** 2, weights=counts)) / accepted)
         edges = np.linspace(0.0, 1.0, _HISTOGRAM_BINS + 1)
@@ -189,10 +191,11 @@ def posterior_lines(summary):
     return lines
 
 
-def _constant_probability(run):
-    ones = run.measures["ones"]
-    constant = (ones == 0) | (ones == run.histogram.m)
-    return run.histogram.counts[constant].sum() / max(run.histogram.samples, 1)
+def constant_probability(aggregates):
+    """Share of a run's samples on the two constant functions (0 for an empty table)."""
+    ones, mass, _ = aggregates.distribution("ones")
+    constant = (ones == 0) | (ones == aggregates.m)
+    return float(mass[constant].sum() / max(aggregates.samples, 1))
 
 
 def _short(text, width=48):
@@ -209,18 +212,32 @@ def _walsh_lines(spectrum):
             "  counting measure:     " + "  ".join(f"{w:>8.3g}" for w in spectrum["counting"])]
 
 
+def top_rows(run, top):
+    """The ``top`` most frequent functions of a run: texts (str), counts and measures.
+
+    From the aggregates when they hold that many, else read from the table's first rows.
+    """
+    aggregates = run.aggregates
+    if top <= aggregates.top_counts.shape[0] or aggregates.top_counts.shape[0] == aggregates.distinct:
+        return (aggregates.top_functions[:top].astype(str), aggregates.top_counts[:top],
+                {name: values[:top] for name, values in aggregates.top_measures.items()})
+    texts, counts, measures = run.leading_rows(top, aggregates.names)
+    return texts.astype(str), counts, measures
+
+
 def summary_lines(run, top=10, delta=0.05):
     """Lines describing a run: sizes, P(constant), and its most frequent functions.
 
     A posterior run also gets :func:`posterior_lines` (PAC-Bayes bound at
     confidence ``delta``), and its probabilities are P(f|S) = count / accepted.
+    ``run`` is a :class:`~pysimbias.run.Run` or a :class:`~pysimbias.run.StoredRun`.
     """
-    hist = run.histogram
-    measures = run.measures
+    aggregates = run.aggregates
+    samples, distinct = aggregates.samples, aggregates.distinct
     posterior = run.config.task == "posterior"
     given = "|S" if posterior else ""
     # A posterior with too few accepted draws supports no probability: its functions are listed by count only.
-    supported = bool(hist.samples)
+    supported = bool(samples)
     lines = [f"run:               {_run_title(run.config)}", f"seed:              {run.config.seed}"]
     if posterior:
         target = task_entry(run)["target"]
@@ -230,13 +247,13 @@ def summary_lines(run, top=10, delta=0.05):
         lines += posterior_lines(summary)
         lines.append("")
     else:
-        lines.append(f"samples:           {hist.samples:,}")
-    lines.append(f"distinct functions:{hist.distinct:>12,}")
+        lines.append(f"samples:           {samples:,}")
+    lines.append(f"distinct functions:{distinct:>12,}")
     if supported:
         lines += [
-            f"{f'P(constant{given}):':<19}{_constant_probability(run):.6g}",
-            f"mean K_LZ:         {np.average(measures['klz'], weights=hist.counts):.3f}",
-            f"mean entropy:      {np.average(measures['entropy'], weights=hist.counts):.4f} bits",
+            f"{f'P(constant{given}):':<19}{constant_probability(aggregates):.6g}",
+            f"mean K_LZ:         {aggregates.weighted_mean('klz'):.3f}",
+            f"mean entropy:      {aggregates.weighted_mean('entropy'):.4f} bits",
         ]
     training = run.manifest.get("training")
     if training:
@@ -249,15 +266,15 @@ def summary_lines(run, top=10, delta=0.05):
     lines += _walsh_lines(run.manifest.get("walsh_spectrum"))
     if run.elapsed:
         lines.append(f"sampling time:     {run.elapsed:.2f} s ({run.drawn / run.elapsed:,.0f} samples/s)")
-    if not hist.distinct:
+    if not distinct:
         return lines
-    shown = [name for name in measures if name in ("ones", "entropy", "lz76", "klz", "lz78", "test_error")]
+    shown = [name for name in aggregates.names if name in ("ones", "entropy", "lz76", "klz", "lz78", "test_error")]
     header = (f"{'rank':>4}  {f'P(f{given})':>10}  {'count':>10}  " + "  ".join(f"{n[:7]:>7}" for n in shown)
               + "  function")
-    lines += ["", f"top {min(top, hist.distinct)} functions:", header]
-    texts = hist.texts(slice(0, top))
-    for r in range(min(top, hist.distinct)):
+    texts, counts, measures = top_rows(run, top)
+    lines += ["", f"top {counts.shape[0]} functions:", header]
+    for r in range(counts.shape[0]):
         values = "  ".join(f"{measures[n][r]:>7.4g}" for n in shown)
-        probability = f"{hist.counts[r] / hist.samples:>10.4g}" if supported else f"{'-':>10}"
-        lines.append(f"{r + 1:>4}  {probability}  {hist.counts[r]:>10,}  {values}  {_short(texts[r])}")
+        probability = f"{counts[r] / samples:>10.4g}" if supported else f"{'-':>10}"
+        lines.append(f"{r + 1:>4}  {probability}  {counts[r]:>10,}  {values}  {_short(texts[r])}")
     return lines
