@@ -295,7 +295,7 @@ def _plot(out, config, encoding, aggregates, notify, walsh):
     from .plots import plot_aggregates
 
     if not aggregates.samples:
-        notice = "no plots: no draw was accepted, so the table is empty"
+        notice = "plots skipped: no draw was accepted, so the table is empty"
         notify(notice)
         return [notice], []
     return [], plot_aggregates(config, encoding, aggregates, out, walsh=walsh)

@@ -261,13 +261,10 @@ def test_a_second_process_on_the_same_directory_is_refused(tmp_path, small_chunk
     assert table_of(out) == reference_table(tmp_path, **SMALL)
 
 
-def test_plots_are_drawn_from_the_table_or_skipped_with_a_notice(tmp_path, monkeypatch):
-    params = dict(prior="perceptron", n=3, samples=300)
-    pysimbias.sample_to_directory(tmp_path / "drawn", **params)
-    assert len(list((tmp_path / "drawn").glob("*.png"))) == 5   # the four plots and walsh_spectrum.png
-    monkeypatch.setattr(pysimbias.store.memory, "PLOT_BYTES_PER_ROW", 1 << 40)
-    notices = []
-    manifest = pysimbias.sample_to_directory(tmp_path / "skipped", notify=notices.append, **params)
-    assert not list((tmp_path / "skipped").glob("*.png"))
-    skipped = [n for n in notices if n.startswith("plots skipped")]
-    assert len(skipped) == 1 and manifest["progress"]["notices"] == skipped
+def test_plots_are_always_drawn_and_the_manifest_lists_them(tmp_path):
+    manifest = pysimbias.sample_to_directory(tmp_path / "drawn", memory=TINY_PLAN, prior="perceptron", n=3,
+                                             samples=300)
+    drawn = sorted(path.name for path in (tmp_path / "drawn").glob("*.png"))
+    assert len(drawn) == 5 and sorted(manifest["plots"]) == drawn   # the four plots and walsh_spectrum.png
+    manifest = pysimbias.sample_to_directory(tmp_path / "none", plots=False, prior="perceptron", n=3, samples=300)
+    assert manifest["plots"] == [] and not list((tmp_path / "none").glob("*.png"))
