@@ -208,3 +208,20 @@ def test_show_plot_and_compare_do_not_grow_with_the_table(tmp_path):
     for command in ("show", "plot", "compare"):
         grown = peaks[sizes[1]][command] - peaks[sizes[0]][command]
         assert grown < grown_table / 4, (command, peaks, grown_table)   # ... the commands take a small share of it
+
+
+def test_compare_matches_posteriors_whole_or_among_their_leading_functions(runs, tmp_path, monkeypatch):
+    import pysimbias.compare as compare
+
+    run, directory = runs["posterior"]
+    other = {**POSTERIOR, "seed": 4}
+    pysimbias.sample_to_directory(tmp_path / "other", plots=False, **other)
+    stored = [pysimbias.open_run(directory), pysimbias.open_run(tmp_path / "other")]
+    frame = compare.compare_posteriors(stored, ["a", "b"])
+    whole = compare.probability_agreement(pysimbias.load_run(tmp_path / "other").histogram, run.histogram)
+    assert frame.loc[1, "shared"] == whole["shared"] and frame["join_rows"].isna().all()
+    assert frame.loc[1, "correlation"] == pytest.approx(whole["correlation"], rel=1e-12)
+    monkeypatch.setattr(compare, "JOIN_ROWS", 50)
+    frame = compare.compare_posteriors(stored, ["a", "b"])
+    assert frame.loc[1, "join_rows"] == 50 and 0 < frame.loc[1, "shared"] <= 50
+    assert any("among each run's 50 most frequent" in line for line in compare.posterior_table(frame))

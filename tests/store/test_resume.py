@@ -45,7 +45,10 @@ def table_of(out):
 def test_directory_run_writes_the_same_bytes_as_the_in_memory_path(tmp_path, small_chunks, plan):
     manifest = pysimbias.sample_to_directory(tmp_path / "run", memory=plan, plots=False, **SMALL)
     assert table_of(tmp_path / "run") == reference_table(tmp_path, **SMALL)
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["functions.parquet", "manifest.json"]
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["aggregates.npz", "functions.parquet",
+                                                                    "manifest.json"]
+    aggregates = [(tmp_path / name / "aggregates.npz").read_bytes() for name in ("run", "reference")]
+    assert aggregates[0] == aggregates[1]
     assert manifest["samples"] == SMALL["samples"] and manifest["memory"]["peak_rss_bytes"] > 0
     if plan is TINY_PLAN:
         assert manifest["progress"]["segments"] > 3
