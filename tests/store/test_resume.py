@@ -219,7 +219,8 @@ def test_sigkill_partway_then_resume_matches_an_uninterrupted_run(tmp_path, caps
     assert 0 < manifest["progress"]["resumed_samples"] < 2_600_000
     expected = reference_table(tmp_path, prior="mlp", widths=(8,), n=5, samples=2_600_000, seed=7)
     assert table_of(out) == expected
-    np.testing.assert_equal(sorted(p.name for p in out.iterdir()), ["functions.parquet", "manifest.json"])
+    np.testing.assert_equal(sorted(p.name for p in out.iterdir()),
+                            ["aggregates.npz", "functions.parquet", "manifest.json"])
 
 
 @pytest.mark.parametrize(
