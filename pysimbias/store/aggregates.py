@@ -244,18 +244,19 @@ def aggregates_from_table(path, m, batch_rows):
     schema = source.schema_arrow
     names = schema.names[2:]
     builder = AggregateBuilder(m)
-    first = True
+    start = 0
     for batch in source.iter_batches(batch_size=batch_rows, columns=["count", *names]):
         columns = {name: batch.column(name).to_numpy() for name in names}
-        texts = (lambda k: _first_texts(source, k, m)) if first else None
-        builder.add(batch.column("count").to_numpy(), columns, texts)
-        first = False
+        builder.add(batch.column("count").to_numpy(), columns,
+                    lambda k, start=start: _texts_at(source, start, k, m))
+        start += batch.num_rows
     return builder.finish({name: schema.field(name).type.to_pandas_dtype() for name in names})
 
 
-def _first_texts(source, k, m):
-    batch = next(source.iter_batches(batch_size=k, columns=["function"]))
-    return np.array(batch.column(0).slice(0, k).to_pylist(), dtype=f"S{m}")
+def _texts_at(source, start, k, m):
+    """The text forms of rows start to start + k of the table (rows among the first :data:`TOP`)."""
+    batch = next(source.iter_batches(batch_size=start + k, columns=["function"]))
+    return np.array(batch.column(0).slice(start, k).to_pylist(), dtype=f"S{m}")
 
 
 def read_aggregates_file(path):

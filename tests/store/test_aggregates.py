@@ -225,3 +225,12 @@ def test_compare_matches_posteriors_whole_or_among_their_leading_functions(runs,
     frame = compare.compare_posteriors(stored, ["a", "b"])
     assert frame.loc[1, "join_rows"] == 50 and 0 < frame.loc[1, "shared"] <= 50
     assert any("among each run's 50 most frequent" in line for line in compare.posterior_table(frame))
+
+
+def test_aggregates_rebuilt_from_the_table_do_not_depend_on_its_batches(runs):
+    from pysimbias.store.aggregates import aggregates_from_table
+
+    run, directory = runs["sample"]
+    for rows in (7, 1000):   # fewer rows per batch than the top functions kept, and more
+        rebuilt = aggregates_from_table(directory / "functions.parquet", run.histogram.m, rows)
+        assert rebuilt.to_bytes() == run.aggregates.to_bytes(), rows
