@@ -161,6 +161,7 @@ class AggregateBuilder:
         self._runs = []
         self._cells = {}
         self._top = []
+        self._top_measures = {}
 
     def add(self, counts, measures, texts):
         """Add the next batch: counts (non-increasing), measure columns, and a callable giving its first texts.
