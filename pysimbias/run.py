@@ -498,9 +498,9 @@ class StoredRun:
 def open_run(path):
     """Open a run directory for summaries, plots and comparisons without loading its table.
 
-    Checks the manifest's own checksum and reads ``aggregates.npz``
-    (rebuilding it from the table, batch by batch, for runs written without
-    one or with a damaged one).
+    Checks the manifest's own checksum and the table's (reading it as a
+    stream) and reads ``aggregates.npz`` (rebuilding it from the table,
+    batch by batch, for runs written without one or with a damaged one).
 
     Returns
     -------

@@ -190,10 +190,12 @@ def write_aggregates(out, aggregates):
 def read_aggregates(out, manifest):
     """A finished run's :class:`~pysimbias.store.aggregates.Aggregates`, without loading its table.
 
-    Reads ``aggregates.npz`` when the manifest holds its checksum and the
-    file matches it; otherwise (a run written before the file existed, or a
-    missing or damaged file) rebuilds the aggregates from
-    ``functions.parquet`` (checksum checked) one batch of rows at a time.
+    Checks ``functions.parquet`` against its checksum first (a stream: a
+    run with a damaged table is never presented as intact), then reads
+    ``aggregates.npz`` when the manifest holds its checksum and the file
+    matches it; otherwise (a run written before the file existed, or a
+    missing or damaged file) rebuilds the aggregates from the table one
+    batch of rows at a time.
 
     Returns
     -------
@@ -202,6 +204,7 @@ def read_aggregates(out, manifest):
         Whether they were rebuilt from the table.
     """
     out = Path(out)
+    table, m = _checked_table(out, manifest)
     files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
     path = out / AGGREGATES
     try:
@@ -210,7 +213,6 @@ def read_aggregates(out, manifest):
         stored = False
     if stored:
         return read_aggregates_file(path), False
-    table, m = _checked_table(out, manifest)
     try:
         return aggregates_from_table(table, m, function_batch_rows(m)), True
     except (pa.ArrowException, OSError) as exc:
