@@ -163,7 +163,7 @@ def write_function_batches(out, m, batches):
                     [("function", pa.string()), ("count", pa.int64())]
                     + [(name, pa.from_numpy_dtype(np.asarray(measures[name]).dtype)) for name in names]
                 )
-                # lz4: 1.7x zstd's write speed at 1.8x its size (benchmarks/bench_write.py, docs/performance.md)
+                # lz4: 1.6x zstd's write speed at 1.8x its size (benchmarks/bench_write.py, docs/performance.md)
                 writer = pq.ParquetWriter(tmp, schema, compression="lz4")
             columns = [_text_column(keys, m), pa.array(np.asarray(counts, dtype=np.int64))]
             columns += [pa.array(np.asarray(measures[name])) for name in names]
