@@ -208,17 +208,19 @@ def _to_directory(task, prior, n, encoding, graph, samples, seed, threads, out, 
     return manifest, out
 
 
-def _wrote(out, no_plots):
-    click.echo(f"wrote {out}/ (functions.parquet, manifest.json{'' if no_plots else ', *.png'})")
+def _wrote(out, manifest):
+    """Name the files the run directory holds: the table, its aggregates, the manifest and the plots drawn."""
+    names = [*manifest.get("files", {}), "manifest.json", *manifest.get("plots", [])]
+    click.echo(f"wrote {out}/ ({', '.join(names)})")
 
 
-def _report(manifest, out, no_plots, kept=""):
+def _report(manifest, out, kept=""):
     """Print what a sampling run drew, how fast, and what it wrote."""
     sampled = manifest["samples"] - manifest.get("progress", {}).get("resumed_samples", 0)
     elapsed = manifest["elapsed_seconds"]
     click.echo(f"{manifest['samples']:,} samples{kept}, {manifest['distinct']:,} distinct functions; sampled "
                f"{sampled:,} in {elapsed:.1f} s ({sampled / max(elapsed, 1e-9):,.0f} samples/s)")
-    _wrote(out, no_plots)
+    _wrote(out, manifest)
 
 
 @cli.command()
@@ -239,7 +241,7 @@ def sample(prior, n, encoding, graph, samples, seed, threads, out, force, no_plo
     """
     manifest, out = _to_directory("sample", prior, n, encoding, graph, samples, seed, threads, out, force, no_plots,
                                   resume, memory, scheduler, checkpoint_every, given, measures=extra_measures)
-    _report(manifest, out, no_plots)
+    _report(manifest, out)
 
 
 @cli.command()
@@ -263,7 +265,7 @@ def posterior(prior, n, encoding, graph, samples, seed, threads, out, force, no_
     manifest, out = _to_directory("posterior", prior, n, encoding, graph, samples, seed, threads, out, force,
                                   no_plots, resume, memory, scheduler, checkpoint_every, given)
     p_u = manifest["accepted"] / manifest["samples"]
-    _report(manifest, out, no_plots, kept=f" drawn, {manifest['accepted']:,} accepted (P(U) = {p_u:.4g})")
+    _report(manifest, out, kept=f" drawn, {manifest['accepted']:,} accepted (P(U) = {p_u:.4g})")
 
 
 @cli.command()
@@ -293,17 +295,26 @@ def train(prior, n, encoding, graph, runs, seed, threads, out, force, no_plots, 
     if training["fitted"]:
         click.echo(f"epochs to fit: mean {epochs['mean']:.2f}, median {epochs['q50']}, 90% {epochs['q90']}, "
                    f"max {epochs['max']}")
-    _wrote(out, no_plots)
+    _wrote(out, manifest)
 
 
 @cli.command()
 @click.argument("run_dir", type=click.Path())
 def plot(run_dir):
-    """Redraw the PNG plots of the run in RUN_DIR."""
+    """Redraw the PNG plots of the run in RUN_DIR (from its aggregates, without loading its table)."""
     from pysimbias.plots import plot_run
 
-    for path in plot_run(pysimbias.load_run(run_dir), run_dir):
+    for path in plot_run(_open(run_dir), run_dir):
         click.echo(f"wrote {path}")
+
+
+def _open(run_dir):
+    """Open a run for summaries; say so when its aggregates had to be rebuilt from the table."""
+    run = pysimbias.open_run(run_dir)
+    if run.rebuilt:
+        click.echo(f"{run_dir} has no valid aggregates.npz (an older or damaged run): rebuilt it from "
+                   f"functions.parquet", err=True)
+    return run
 
 
 @cli.command()
@@ -322,7 +333,7 @@ def show(run_dir, top, delta):
     """
     from pysimbias.summary import summary_lines
 
-    click.echo("\n".join(summary_lines(pysimbias.load_run(run_dir), top=top, delta=delta)))
+    click.echo("\n".join(summary_lines(_open(run_dir), top=top, delta=delta)))
 
 
 def _split_list(text):

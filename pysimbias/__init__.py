@@ -15,7 +15,7 @@ from .store import rundir as runio  # noqa: E402
 from .config import SampleConfig  # noqa: E402
 from .errors import InvalidParameterError, RunDirectoryError  # noqa: E402
 from .histogram import Histogram  # noqa: E402
-from .run import Run, load_run, posterior, prepare, sample, train  # noqa: E402
+from .run import Run, StoredRun, load_run, open_run, posterior, prepare, sample, train  # noqa: E402
 from .runner import sample_to_directory  # noqa: E402
 
 __all__ = [
@@ -26,6 +26,8 @@ __all__ = [
     "prepare",
     "sample_to_directory",
     "load_run",
+    "open_run",
+    "StoredRun",
     "Run",
     "Histogram",
     "SampleConfig",

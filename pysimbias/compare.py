@@ -36,15 +36,17 @@ from .baseline import counting_measure_sample
 from .errors import InvalidParameterError
 from .measures import get_measure
 from .measures.basic import binary_entropy
-from .summary import (MIN_ACCEPTED, check_delta, conditions_on_training_set, pac_bayes_bound, posterior_summary,
-                      summarize_test_error, task_entry, weighted_quantile)
+from .kernels.bits import n_words
+from .summary import (MIN_ACCEPTED, check_delta, conditions_on_training_set, constant_probability, pac_bayes_bound,
+                      posterior_summary, summarize_test_error, task_entry, weighted_quantile)
 
 __all__ = ["Reference", "QUANTILES", "NO_SIMPLICITY", "compare_runs", "weighted_quantile",
            "kl_bits", "exact_reference", "sampled_reference", "terminal_table", "overlay_figure",
            "walsh_overlay_figure",
            "write_comparison", "compare_directories", "check_posterior_runs", "compare_posteriors",
            "posterior_table", "shared_probabilities", "log_probability_correlation", "probability_agreement",
-           "probability_scatter_figure", "test_error_overlay"]
+           "probability_scatter_figure", "test_error_overlay", "leading_shared_probabilities", "join_rows",
+           "JOIN_ROWS", "JOIN_BYTES"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: Measures with no "simpler" direction: no share-below-the-1st-percentile for them.
@@ -53,6 +55,10 @@ NO_SIMPLICITY = ("ones",)
 # same value computed in two places (last-ulp differences) is one value.
 _DECIMALS = 9
 _LOG2E = 1.0 / math.log(2.0)
+#: Most functions of each run matched across runs (its most frequent ones) ...
+JOIN_ROWS = 1 << 21
+#: ... and fewer when their packed keys would take more bytes than this.
+JOIN_BYTES = 1 << 26
 
 
 def _key(values):
@@ -185,7 +191,7 @@ class RunEntry:
 
 
 def _context_label(run):
-    return f"m={run.histogram.m}, {run.graph.spec}"
+    return f"m={run.aggregates.m}, {run.graph.spec}"
 
 
 def _references(run, names, baseline_size, cache):
@@ -208,13 +214,8 @@ def _references(run, names, baseline_size, cache):
     return cache[signature]
 
 
-def _constant_share(run):
-    ones = run.measures["ones"]
-    constant = (ones == 0) | (ones == run.histogram.m)
-    return float(run.histogram.counts[constant].sum() / run.histogram.samples)
-
-
 def _measure_row(values, counts, reference, name, bootstrap, rng):
+    """The row of one measure: ``values`` with their ``counts`` (per function, or per distinct value)."""
     support, mass = _distribution(values, counts)
     quantiles = weighted_quantile(values, counts, QUANTILES)
     p01 = reference.quantile(0.01)
@@ -242,9 +243,12 @@ def compare_runs(runs, labels=None, measures=None, baseline_size=100_000, bootst
     or train runs mixed with sample runs or of different targets or training
     sets (:func:`check_posterior_runs`).
 
+    Every number comes from the runs' aggregates (each measure's
+    distribution over its distinct values), never from their whole tables.
+
     Parameters
     ----------
-    runs : sequence of Run
+    runs : sequence of Run or StoredRun
     labels : sequence of str, optional
         One per run (default: ``prior / encoding``).
     measures : sequence of str, optional
@@ -270,22 +274,23 @@ def compare_runs(runs, labels=None, measures=None, baseline_size=100_000, bootst
         raise ValueError(f"{len(labels)} labels for {len(runs)} runs")
     check_posterior_runs(runs, labels)
     if measures is None:
-        measures = list(dict.fromkeys(name for run in runs for name in run.measures))
+        measures = list(dict.fromkeys(name for run in runs for name in run.aggregates.names))
     rng = np.random.default_rng(seed)
     cache, rows, entries = {}, [], []
     for label, run in zip(labels, runs):
         # A posterior that accepted no draw has no distribution of any measure: it gets no rows.
-        names = [name for name in measures if name in run.measures] if run.histogram.samples else []
+        aggregates = run.aggregates
+        names = [name for name in measures if name in aggregates.names] if aggregates.samples else []
         entry = RunEntry(label, run, _references(run, names, baseline_size, cache))
         entries.append(entry)
-        hist = run.histogram
         base = {"label": label, "task": run.config.task, "prior": run.config.prior, "encoding": run.config.encoding,
-                "graph": run.graph.spec, "m": hist.m, "samples": hist.samples, "distinct": hist.distinct,
-                "p_constant": _constant_share(run) if hist.samples else math.nan}
+                "graph": run.graph.spec, "m": aggregates.m, "samples": aggregates.samples,
+                "distinct": aggregates.distinct,
+                "p_constant": constant_probability(aggregates) if aggregates.samples else math.nan}
         for name in names:
+            values, mass, _ = aggregates.distribution(name)
             rows.append({**base, "measure": name,
-                         **_measure_row(run.measures[name], hist.counts, entry.references[name], name,
-                                        bootstrap, rng)})
+                         **_measure_row(values, mass, entry.references[name], name, bootstrap, rng)})
     return pd.DataFrame(rows, columns=None if rows else ["label", "measure"]), entries
 
 
@@ -357,16 +362,16 @@ def overlay_figure(name, entries, title="", ax=None):
             ref = entry.references[name]
             signature = (ref.exact, ref.values.tobytes(), ref.weights.tobytes())
             references.setdefault(signature, ref)
-    runs = [entry for entry in entries if name in entry.run.measures and entry.run.histogram.samples]
-    pooled = np.concatenate([entry.run.measures[name] for entry in runs]
-                            + [ref.values for ref in references.values()])
+    runs = [entry for entry in entries if name in entry.run.aggregates.names and entry.run.aggregates.samples]
+    distributions = [entry.run.aggregates.distribution(name) for entry in runs]
+    pooled = np.concatenate([values for values, _, _ in distributions] + [ref.values for ref in references.values()])
     centres, edges = _bins(pooled)
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 4.8))
     fig = ax.figure
     styles = ["-", "--", "-.", ":"]
-    for k, entry in enumerate(runs):
-        p = _binned(entry.run.measures[name], entry.run.histogram.counts, centres, edges)
+    for k, (entry, (values, mass, _)) in enumerate(zip(runs, distributions)):
+        p = _binned(values, mass, centres, edges)
         ax.plot(centres, np.where(p > 0, p, np.nan), styles[(k // 10) % 4], marker="o", ms=2.5, lw=1.2,
                 color=f"C{k % 10}", label=entry.label)
     posterior = any(conditions_on_training_set(entry.run.config) for entry in runs)
@@ -378,7 +383,7 @@ def overlay_figure(name, entries, title="", ax=None):
         ax.plot(centres, np.where(p > 0, p, np.nan), color=str(0.2 + 0.15 * (g % 4)), ls=(0, (4, 2)), lw=2,
                 label=f"{baseline} ({kind}{where})")
     ax.set_yscale("log")
-    ax.set_ylim(0.3 / max(entry.run.histogram.samples for entry in runs), 1.5)  # down to the runs' resolution
+    ax.set_ylim(0.3 / max(entry.run.aggregates.samples for entry in runs), 1.5)  # down to the runs' resolution
     ax.set_xlabel(textwrap.fill(f"{name}: {get_measure(name).description}", 80), fontsize=9)
     ax.set_ylabel("probability" + ("" if edges is None else " per bin"))
     ax.set_title(title or f"Distribution of {name}", fontsize=11)
@@ -540,12 +545,48 @@ def shared_probabilities(hist_a, hist_b):
     """
     if hist_a.m != hist_b.m:
         raise InvalidParameterError("runs", f"functions on {hist_a.m} and on {hist_b.m} inputs cannot be matched")
-    row = np.dtype((np.void, 8 * hist_a.keys.shape[1]))
-    _, rows_a, rows_b = np.intersect1d(np.ascontiguousarray(hist_a.keys).view(row).ravel(),
-                                       np.ascontiguousarray(hist_b.keys).view(row).ravel(),
+    rows_a, rows_b = _shared_rows(hist_a.keys, hist_b.keys)
+    return hist_a.probabilities[rows_a], hist_b.probabilities[rows_b]
+
+
+def _shared_rows(keys_a, keys_b):
+    """Rows of the keys that both arrays hold (each without repeats), in ``keys_a``'s order."""
+    row = np.dtype((np.void, 8 * keys_a.shape[1]))
+    _, rows_a, rows_b = np.intersect1d(np.ascontiguousarray(keys_a).view(row).ravel(),
+                                       np.ascontiguousarray(keys_b).view(row).ravel(),
                                        assume_unique=True, return_indices=True)
     order = np.argsort(rows_a)
-    return hist_a.probabilities[rows_a[order]], hist_b.probabilities[rows_b[order]]
+    return rows_a[order], rows_b[order]
+
+
+def join_rows(m):
+    """How many of each run's most frequent functions a comparison matches (their keys take at most 64 MiB)."""
+    return int(min(JOIN_ROWS, max(1, JOIN_BYTES // (8 * n_words(m)))))
+
+
+def leading_shared_probabilities(run_a, run_b):
+    """:func:`shared_probabilities` of two runs, within bounded memory.
+
+    Only each run's :func:`join_rows` most frequent functions are matched
+    (all of them for runs with no more distinct functions than that).
+
+    Returns
+    -------
+    p_a, p_b : ndarray of float64
+        Each run's probability of every function found in both leading sets.
+    limit : int or None
+        The number of leading functions matched, or None when both runs were matched whole.
+    """
+    m_a, m_b = run_a.aggregates.m, run_b.aggregates.m
+    if m_a != m_b:
+        raise InvalidParameterError("runs", f"functions on {m_a} and on {m_b} inputs cannot be matched")
+    limit = join_rows(m_a)
+    keys_a, counts_a = run_a.leading_keys(limit)
+    keys_b, counts_b = run_b.leading_keys(limit)
+    rows_a, rows_b = _shared_rows(keys_a, keys_b)
+    whole = max(run_a.aggregates.distinct, run_b.aggregates.distinct) <= limit
+    return (counts_a[rows_a] / max(run_a.aggregates.samples, 1), counts_b[rows_b] / max(run_b.aggregates.samples, 1),
+            None if whole else limit)
 
 
 def log_probability_correlation(p_a, p_b, level=0.95):
@@ -584,7 +625,11 @@ def probability_agreement(hist_a, hist_b, level=0.95):
         ``correlation_low`` and ``correlation_high``
         (:func:`log_probability_correlation` at ``level``).
     """
-    p_a, p_b = shared_probabilities(hist_a, hist_b)
+    return _agreement(*shared_probabilities(hist_a, hist_b), level)
+
+
+def _agreement(p_a, p_b, level=0.95):
+    """:func:`probability_agreement` from the probabilities of the shared functions."""
     ratio = np.log10(p_a) - np.log10(p_b)
     r, low, high = log_probability_correlation(p_a, p_b, level)
     return {"shared": int(p_a.shape[0]), "mass_a": float(p_a.sum()), "mass_b": float(p_b.sum()),
@@ -653,7 +698,7 @@ def _test_error_numbers(run):
     """Mean test error with its 95% interval (NaN below :data:`~pysimbias.summary.MIN_ACCEPTED` functions)."""
     if run.accepted < MIN_ACCEPTED:
         return dict.fromkeys(_TEST_ERROR_COLUMNS, math.nan)
-    summary = summarize_test_error(run.measures["test_error"], run.histogram.counts)
+    summary = summarize_test_error(*run.aggregates.distribution("test_error")[:2])
     return dict(zip(_TEST_ERROR_COLUMNS, (summary["mean_test_error"], *summary["mean_test_error_interval"])))
 
 
@@ -695,14 +740,18 @@ def compare_posteriors(runs, labels, delta=0.05):
     check_posterior_runs(runs, labels)
     delta = check_delta(delta)
     train_size = int(task_entry(runs[0])["train"]["size"])
-    test_size = runs[0].histogram.m - train_size
+    test_size = runs[0].aggregates.m - train_size
     rows = []
     for k, (label, run) in enumerate(zip(labels, runs)):
         row = {"label": label, "task": run.config.task, "drawn": run.drawn, "accepted": run.accepted,
-               "distinct": run.histogram.distinct, "train_size": train_size, "test_size": test_size,
+               "distinct": run.aggregates.distinct, "train_size": train_size, "test_size": test_size,
                "delta": delta, **_task_numbers(run, delta), **_test_error_numbers(run)}
-        agreement = probability_agreement(run.histogram, runs[0].histogram) if k else {}
-        row.update({"shared": agreement.get("shared", pd.NA), "mass_shared": agreement.get("mass_a", math.nan),
+        agreement = {}
+        if k:
+            p_a, p_b, limit = leading_shared_probabilities(run, runs[0])
+            agreement = {**_agreement(p_a, p_b), "join_rows": pd.NA if limit is None else limit}
+        row.update({"shared": agreement.get("shared", pd.NA), "join_rows": agreement.get("join_rows", pd.NA),
+                    "mass_shared": agreement.get("mass_a", math.nan),
                     "mass_shared_first": agreement.get("mass_b", math.nan)})
         row.update({name: agreement.get(name, math.nan) for name in _AGREEMENT_COLUMNS})
         rows.append(row)
@@ -712,10 +761,11 @@ def compare_posteriors(runs, labels, delta=0.05):
                  "pac_bayes_bound": _nan(pac_bayes_bound(counting_p_u, train_size, delta))})
     columns = ["label", "task", "drawn", "accepted", "distinct", "train_size", "test_size", "delta",
                *_POSTERIOR_COLUMNS[:3], "fit_rate", "epochs_to_fit_mean", "epochs_to_fit_median",
-               *_TEST_ERROR_COLUMNS, *_POSTERIOR_COLUMNS[3:], "shared", "mass_shared", "mass_shared_first",
+               *_TEST_ERROR_COLUMNS, *_POSTERIOR_COLUMNS[3:], "shared", "join_rows", "mass_shared", "mass_shared_first",
                *_AGREEMENT_COLUMNS]
     frame = pd.DataFrame(rows, columns=columns)
     frame["shared"] = frame["shared"].astype("Int64")
+    frame["join_rows"] = frame["join_rows"].astype("Int64")
     for name in ("drawn", "accepted", "distinct"):
         frame[name] = frame[name].astype("Int64")
     return frame
@@ -767,6 +817,10 @@ def posterior_table(frame):
         lines.append("log10 ratio: log10 P_run(f|S) / P_first(f|S); its mass / 1st mass: the run's / the first "
                      "run's probability on the shared functions (for a train run against a posterior: the share "
                      "of P_SGD on functions P_B found / of P_B on functions P_SGD found)")
+        limits = pairs["join_rows"].dropna()
+        if len(limits):
+            lines.append(f"matched among each run's {int(limits.max()):,} most frequent functions only (runs with "
+                         f"more distinct functions are not matched whole, to bound memory)")
     return lines
 
 
@@ -779,13 +833,13 @@ def test_error_overlay(entries):
     """:func:`~pysimbias.plots.test_error_overlay_figure` of posterior and train runs (those that kept a function)."""
     from .plots import test_error_overlay_figure
 
-    series = [(f"{entry.label} ({_kind(entry.run)[0]})", entry.run.measures["test_error"], entry.run.histogram.counts)
+    series = [(f"{entry.label} ({_kind(entry.run)[0]})", *entry.run.aggregates.distribution("test_error")[:2])
               for entry in entries if entry.run.accepted]
     train_size = int(task_entry(entries[0].run)["train"]["size"])
     whose = {"posterior": "the posteriors'", "train": "the trained networks'"}
     tasks = sorted({entry.run.config.task for entry in entries})
     title = f"Test error of {' and '.join(whose[task] for task in tasks)} functions"
-    return test_error_overlay_figure(series, entries[0].run.histogram.m - train_size, title)
+    return test_error_overlay_figure(series, entries[0].run.aggregates.m - train_size, title)
 
 
 def _pfs_scatter(entries):
@@ -796,9 +850,11 @@ def _pfs_scatter(entries):
     fig, axes = plt.subplots(1, len(others), figsize=(5.5 * len(others), 5), squeeze=False)
     first = entries[0]
     for ax, entry in zip(axes[0], others):
-        p_a, p_b = shared_probabilities(entry.run.histogram, first.run.histogram)
-        probability_scatter_figure(p_a, p_b, f"{entry.label} ({', '.join(_kind(entry.run))})",
-                                   f"{first.label} ({', '.join(_kind(first.run))})", ax=ax)
+        p_a, p_b, limit = leading_shared_probabilities(entry.run, first.run)
+        label_a = f"{entry.label} ({', '.join(_kind(entry.run))})"
+        label_b = f"{first.label} ({', '.join(_kind(first.run))})"
+        title = "" if limit is None else f"{label_a} against {label_b}\n(among each run's {limit:,} most frequent)"
+        probability_scatter_figure(p_a, p_b, label_a, label_b, title=title, ax=ax)
     return fig
 
 
@@ -842,7 +898,7 @@ def compare_directories(run_dirs, out, labels=None, measures=None, baseline_size
     """
     from pathlib import Path
 
-    from .run import load_run
+    from .run import open_run
 
     if not run_dirs:
         raise InvalidParameterError("run_dirs", "name at least one run directory")
@@ -850,12 +906,12 @@ def compare_directories(run_dirs, out, labels=None, measures=None, baseline_size
     if len(labels) != len(run_dirs):
         raise InvalidParameterError("labels", f"give one label per run: {len(labels)} labels, "
                                               f"{len(run_dirs)} runs")
-    runs = [load_run(d) for d in run_dirs]
+    runs = [open_run(d) for d in run_dirs]
     if measures is not None:
         measures = list(measures)
         for name in measures:
             get_measure(name)
-            if not any(name in run.measures for run in runs):
+            if not any(name in run.aggregates.names for run in runs):
                 raise InvalidParameterError("measures", f"no run has measure {name!r}")
     posterior = compare_posteriors(runs, labels, delta) if check_posterior_runs(runs, labels) else None
     out = _prepare_output(out, force)

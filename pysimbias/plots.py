@@ -1,7 +1,9 @@
 """Figures of a run, each drawn with the counting measure alongside.
 
 Every ``*_figure`` function takes plain arrays and returns a matplotlib
-Figure; :func:`plot_run` draws them all for a run and saves PNGs.
+Figure; :func:`plot_aggregates` draws them all from a run's bounded
+aggregates (:mod:`pysimbias.store.aggregates`) and saves PNGs, so that no
+plot ever needs the whole table; :func:`plot_run` does it for a run.
 """
 
 import math
@@ -26,12 +28,11 @@ __all__ = [
     "test_error_figure",
     "test_error_overlay_figure",
     "plot_run",
-    "plot_columns",
+    "plot_aggregates",
     "WALSH_PLOT",
     "GRID_PLOT",
     "walsh_spectrum_figure",
     "grid_functions_figure",
-    "plot_top_functions",
 ]
 
 PLOT_FILES = {
@@ -88,19 +89,27 @@ def _probability_names(train_size, trained=False):
             "functions": "sampled functions", "one": "one sample (resolution)"}
 
 
-def pf_vs_klz_figure(klz, counts, m, baseline_klz, title="", train_size=None, trained=False):
+def pf_vs_klz_figure(klz, counts, m, baseline_klz, title="", train_size=None, trained=False, functions=None):
     """log P(f) against K_LZ, one marker per distinct (K_LZ, count) pair.
 
     With ``train_size`` = |S| (a posterior run) the probabilities are
     P(f|S) and the baseline is the counting measure's posterior, uniform on
     the 2^(m-|S|) functions that agree with the target on S; ``trained``
-    (a train run) names them P_SGD(f|S), fractions of the fitted runs.
+    (a train run) names them P_SGD(f|S), fractions of the fitted runs.  With
+    ``functions``, row i stands for ``functions[i]`` functions of K_LZ
+    ``klz[i]`` and count ``counts[i]`` each (the (count, K_LZ) cells of a
+    run's aggregates; ``counts`` may be a cell's mean count).
     """
-    samples = counts.sum()
     words = _probability_names(train_size, trained)
     probability, fraction, base = words["probability"], words["fraction"], words["baseline"]
     free = m - (train_size or 0)
-    pair_klz, pair_counts, multiplicity = _distinct_pairs(klz, counts)
+    if functions is None:
+        samples = counts.sum()
+        pair_klz, pair_counts, multiplicity = _distinct_pairs(klz, counts)
+    else:
+        samples = np.dot(counts, functions)
+        order = np.lexsort((counts, klz))
+        pair_klz, pair_counts, multiplicity = klz[order], counts[order], functions[order]
     fig, ax = plt.subplots(figsize=(7, 4.8))
     sizes = 8 + 10 * np.log10(multiplicity)
     ax.scatter(pair_klz, pair_counts / samples, s=sizes, color=_RUN_COLOR, alpha=0.6, lw=0,
@@ -163,18 +172,26 @@ def test_error_overlay_figure(series, test_size, title=""):
     return _finish(fig, ax, title or "Test error of the posterior's functions")
 
 
-def rank_frequency_figure(counts, m, title="", train_size=None, trained=False):
+def rank_frequency_figure(counts, m, title="", train_size=None, trained=False, functions=None):
     """Rank–frequency plot, log–log, with the counting measure's flat line (its posterior's, given |S|).
 
-    ``trained`` (a train run) names the probabilities P_SGD(f|S), fractions of the fitted runs.
+    ``counts`` are every function's counts in descending order or, with
+    ``functions``, the rank runs: distinct counts, descending, and how many
+    functions have each.  ``trained`` (a train run) names the probabilities
+    P_SGD(f|S), fractions of the fitted runs.
     """
-    samples = counts.sum()
     # The curve is a staircase: drawing only the first rank of every run of
     # equal counts (and the last rank) gives the same picture from a few
     # thousand points instead of one per distinct function.
-    starts = np.flatnonzero(np.r_[True, counts[1:] != counts[:-1]]) if counts.size else np.zeros(0, dtype=int)
-    ranks = np.r_[starts + 1, counts.shape[0]]
-    heights = np.r_[counts[starts], counts[-1:]] / samples
+    if functions is None:
+        samples = counts.sum()
+        starts = np.flatnonzero(np.r_[True, counts[1:] != counts[:-1]]) if counts.size else np.zeros(0, dtype=int)
+        run_counts, first_ranks, last = counts[starts], starts + 1, counts.shape[0]
+    else:
+        samples = np.dot(counts, functions)
+        run_counts, first_ranks, last = counts, np.cumsum(functions) - functions + 1, functions.sum()
+    ranks = np.r_[first_ranks, last]
+    heights = np.r_[run_counts, run_counts[-1:]] / samples
     words = _probability_names(train_size, trained)
     probability, fraction, base = words["probability"], words["fraction"], words["baseline"]
     free = m - (train_size or 0)
@@ -310,28 +327,13 @@ def _run_title(config):
 
 
 def plot_run(run, out, top=12):
-    """Draw every figure of ``run`` into directory ``out``; return the paths written.
+    """Draw every figure of ``run`` (a :class:`~pysimbias.run.Run` or a stored run) into ``out``; return the paths.
 
     On a ``grid:2:K`` encoding this also draws the ``top`` most frequent
     functions as images (:data:`GRID_PLOT`).
     """
-    written = plot_columns(run.config, run.encoding, run.histogram.counts, run.measures, out,
-                           walsh=run.manifest.get("walsh_spectrum"))
-    rows = slice(0, top)
-    written += plot_top_functions(run.config, run.encoding, run.histogram.texts(rows),
-                                  run.histogram.probabilities[rows], out)
-    return written
-
-
-def plot_top_functions(config, encoding, texts, probabilities, out):
-    """On a ``grid:2:K`` encoding, draw the given (most frequent) functions as :data:`GRID_PLOT`.
-
-    Returns the paths written: that one, or none for other encodings.
-    """
-    side = _grid_side(encoding)
-    if side is None:
-        return []
-    return [_save(grid_functions_figure(texts, probabilities, side), Path(out) / GRID_PLOT, _run_title(config))]
+    return plot_aggregates(run.config, run.encoding, run.aggregates, out, walsh=run.manifest.get("walsh_spectrum"),
+                           top=top)
 
 
 def _save(fig, path, subtitle):
@@ -344,8 +346,8 @@ def _save(fig, path, subtitle):
     return path
 
 
-def plot_columns(config, encoding, counts, measures, out, walsh=None):
-    """Draw every figure from a run's table columns into directory ``out``; return the paths written.
+def plot_aggregates(config, encoding, aggregates, out, walsh=None, top=12):
+    """Draw every figure from a run's aggregates into directory ``out``; return the paths written.
 
     A posterior run also gets ``test_error.png``, and its baselines are the
     counting measure's posterior; a run with no function (a posterior that
@@ -355,17 +357,18 @@ def plot_columns(config, encoding, counts, measures, out, walsh=None):
     ----------
     config : SampleConfig
     encoding : Encoding
-    counts : ndarray of int64
-        Count of every distinct function, in table order.
-    measures : mapping of str to ndarray
-        At least ``klz`` and ``ones`` (and ``test_error`` for a posterior
-        run), in the same order.
+    aggregates : Aggregates
+        With at least ``klz`` and ``ones`` (and ``test_error`` for a
+        posterior run).
     out : path-like
     walsh : dict, optional
         The run's ``walsh_spectrum`` manifest entry; drawn as :data:`WALSH_PLOT`.
+    top : int
+        Functions drawn as images on a ``grid:2:K`` encoding (:data:`GRID_PLOT`).
     """
     out = Path(out)
-    if not counts.sum():
+    samples = aggregates.samples
+    if not samples:
         return []
     m = encoding.m
     target, training_set = learning_inputs(config, encoding)
@@ -375,23 +378,31 @@ def plot_columns(config, encoding, counts, measures, out, walsh=None):
     subtitle = _run_title(config)
     train_size = training_set.size if posterior else None
     trained = config.task == "train"
+    cell_klz, cell_counts, cell_functions = aggregates.count_value_cells("klz")
+    klz, klz_mass, _ = aggregates.distribution("klz")
+    ones, ones_mass, _ = aggregates.distribution("ones")
     figures = {
-        "pf_vs_klz": pf_vs_klz_figure(measures["klz"], counts, m, baseline["klz"], train_size=train_size,
-                                      trained=trained),
-        "rank_frequency": rank_frequency_figure(counts, m, train_size=train_size, trained=trained),
-        "p_klz": measure_distribution_figure(measures["klz"], counts, baseline["klz"], "Lempel–Ziv complexity K_LZ",
+        "pf_vs_klz": pf_vs_klz_figure(cell_klz, cell_counts, m, baseline["klz"], train_size=train_size,
+                                      trained=trained, functions=cell_functions),
+        "rank_frequency": rank_frequency_figure(aggregates.run_counts, m, train_size=train_size, trained=trained,
+                                                functions=aggregates.run_functions),
+        "p_klz": measure_distribution_figure(klz, klz_mass, baseline["klz"], "Lempel–Ziv complexity K_LZ",
                                              baseline_name=_probability_names(train_size, trained)["baseline"],
                                              run_label="trained networks" if trained else "this run"),
     }
     if posterior:
         fixed_ones = int(target.bits[training_set.indices].sum())
-        figures["p_ones"] = ones_figure(measures["ones"], counts, m, fixed_ones=fixed_ones,
-                                        free=training_set.test_size)
-        figures["test_error"] = test_error_figure(measures["test_error"], counts, training_set.test_size,
-                                                  trained=trained)
+        figures["p_ones"] = ones_figure(ones, ones_mass, m, fixed_ones=fixed_ones, free=training_set.test_size)
+        errors, error_mass, _ = aggregates.distribution("test_error")
+        figures["test_error"] = test_error_figure(errors, error_mass, training_set.test_size, trained=trained)
     else:
-        figures["p_ones"] = ones_figure(measures["ones"], counts, m)
+        figures["p_ones"] = ones_figure(ones, ones_mass, m)
     written = [_save(fig, out / PLOT_FILES[name], subtitle) for name, fig in figures.items()]
     if walsh is not None:
         written.append(_save(walsh_spectrum_figure(walsh), out / WALSH_PLOT, subtitle))
+    side = _grid_side(encoding)
+    if side is not None:
+        texts = aggregates.top_functions[:top].astype(str)
+        written.append(_save(grid_functions_figure(texts, aggregates.top_counts[:top] / samples, side),
+                             out / GRID_PLOT, subtitle))
     return written

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -18,15 +19,18 @@ from .engine import check_samples, check_threads, count_functions, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
 from .inputs.graphs import make_graph
 from .histogram import Histogram
+from .kernels.bits import n_words, pack_bits
 from .measures import MeasureContext, compute_measures, run_measures
 from .measures.walsh import walsh_spectrum
 from .store.memory import current_rss, format_bytes, parse_memory, peak_rss, plan_memory
 from .learning import sampled_prior
 from .learning.posterior import learning_inputs
-from .store.rundir import (FUNCTIONS, function_batch_rows, prepare_directory, read_histogram, write_functions,
-                           write_manifest)
+from .store.aggregates import AGGREGATES, AggregateBuilder, keys_texts
+from .store.rundir import (FUNCTIONS, function_batch_rows, prepare_directory, read_aggregates, read_histogram,
+                           read_manifest, text_column_bytes, write_aggregates, write_functions, write_manifest)
 
-__all__ = ["Run", "Sampler", "sample", "posterior", "train", "prepare", "load_run", "validated_config",
+__all__ = ["Run", "StoredRun", "Sampler", "sample", "posterior", "train", "prepare", "load_run", "open_run",
+           "validated_config",
            "check_callback", "check_sampler", "plan_run", "run_description", "task_description", "measure_context",
            "package_versions"]
 
@@ -151,6 +155,7 @@ class Run:
     _requested: tuple = field(default=(), repr=False)
     _encoding: object = field(default=None, repr=False)
     _graph: object = field(default=None, repr=False)
+    _aggregates: object = field(default=None, repr=False)
 
     @property
     def encoding(self):
@@ -188,6 +193,29 @@ class Run:
             self._measures = compute_measures(self.histogram.keys, context, run_measures(context, self._requested))
         return self._measures
 
+    @property
+    def aggregates(self):
+        """The run's :class:`~pysimbias.store.aggregates.Aggregates` (computed once, as a run directory stores them)."""
+        if self._aggregates is None:
+            builder = AggregateBuilder(self.histogram.m)
+            hist, step = self.histogram, function_batch_rows(self.histogram.m)
+            for start in range(0, hist.distinct, step):
+                rows = slice(start, start + step)
+                builder.add(hist.counts[rows], {name: values[rows] for name, values in self.measures.items()},
+                            keys_texts(hist.keys[rows], hist.m))
+            self._aggregates = builder.finish({name: values.dtype for name, values in self.measures.items()})
+        return self._aggregates
+
+    def leading_rows(self, limit, names=()):
+        """The ``limit`` most frequent functions: text forms (bytes), counts and the named measures, in table order."""
+        rows = slice(0, limit)
+        return (keys_texts(self.histogram.keys[rows], self.histogram.m)(limit), self.histogram.counts[rows],
+                {name: self.measures[name][rows] for name in names})
+
+    def leading_keys(self, limit):
+        """Packed keys and counts of the ``limit`` most frequent functions, in table order."""
+        return self.histogram.keys[:limit], self.histogram.counts[:limit]
+
     def to_frame(self, limit=None):
         """The functions table as a pandas DataFrame (``limit``: first rows only)."""
         import pandas as pd
@@ -205,12 +233,14 @@ class Run:
     def save(self, out, force=False, plots=True):
         """Write the run directory (functions table, plots, then the manifest)."""
         out = prepare_directory(out, force=force)
-        digest = write_functions(out, self.histogram, self.measures)
+        files = {FUNCTIONS: write_functions(out, self.histogram, self.measures),
+                 AGGREGATES: write_aggregates(out, self.aggregates)}
+        written = []
         if plots:
             from .plots import plot_run
 
-            plot_run(self, out)
-        write_manifest(out, {**self.describe(), "files": {FUNCTIONS: digest}})
+            written = plot_run(self, out)
+        write_manifest(out, {**self.describe(), "files": files, "plots": [path.name for path in written]})
         return out
 
 
@@ -353,11 +383,15 @@ def prepare(config=None, **params):
     return Sampler(config, encoding, graph, sampled_prior(config, encoding))
 
 
-def load_run(path):
-    """Load a run directory written by :meth:`Run.save` (checks its checksum)."""
+_KEPT_ENTRIES = ("versions", "threads", "started", "memory", "prior", "task", "training", "walsh_spectrum")
+
+
+def _check_path(path):
     if not isinstance(path, (str, os.PathLike)):
         raise InvalidParameterError("path", f"must be a path to a run directory, got {path!r}")
-    manifest, histogram, table = read_histogram(path)
+
+
+def _config_and_elapsed(path, manifest):
     try:
         config = SampleConfig.from_dict(manifest["config"]).validated()
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -365,7 +399,117 @@ def load_run(path):
     elapsed = manifest.get("elapsed_seconds", 0.0)
     if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)):
         raise RunDirectoryError(f"{path}/manifest.json has an invalid elapsed_seconds entry")
+    return config, float(elapsed)
+
+
+def load_run(path):
+    """Load a run directory written by :meth:`Run.save` (checks its checksum); holds the whole table in memory.
+
+    :func:`open_run` reads what ``plot``, ``show`` and ``compare`` need without the table.
+    """
+    _check_path(path)
+    manifest, histogram, table = read_histogram(path)
+    config, elapsed = _config_and_elapsed(path, manifest)
     measures = {name: table.column(name).to_numpy() for name in table.column_names[2:]}
-    extra = {k: v for k, v in manifest.items() if k in ("versions", "threads", "started", "memory", "prior", "task",
-                                                         "training", "walsh_spectrum")}
-    return Run(config, histogram, float(elapsed), extra, measures)
+    extra = {k: v for k, v in manifest.items() if k in _KEPT_ENTRIES}
+    return Run(config, histogram, elapsed, extra, measures)
+
+
+@dataclass
+class StoredRun:
+    """A finished run in a directory, read without its table: config, manifest and aggregates.
+
+    Stands in for :class:`Run` wherever only the run's summaries are
+    needed (plots, ``show``, ``compare``); memory does not grow with the
+    number of distinct functions.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+    config : SampleConfig
+    manifest : dict
+    aggregates : Aggregates
+    elapsed : float
+    rebuilt : bool
+        Whether the aggregates were rebuilt from the table (no or a damaged ``aggregates.npz``).
+    """
+
+    path: object
+    config: SampleConfig
+    manifest: dict
+    aggregates: object
+    elapsed: float = 0.0
+    rebuilt: bool = False
+    _encoding: object = field(default=None, repr=False)
+    _graph: object = field(default=None, repr=False)
+
+    encoding = Run.encoding
+    graph = Run.graph
+    drawn = Run.drawn
+    measure_context = Run.measure_context
+
+    @property
+    def accepted(self):
+        """Number of draws the run's task kept (the table's total count)."""
+        return self.aggregates.samples
+
+    def leading_rows(self, limit, names=()):
+        """The ``limit`` most frequent functions: text forms (bytes), counts and the named measures, in table order.
+
+        Read from the table one row batch at a time, only the columns asked for.
+        """
+        import pyarrow.parquet as pq
+
+        m, kept, names = self.aggregates.m, 0, list(names)
+        blocks = {"function": [np.zeros(0, dtype=f"S{m}")], "count": [np.zeros(0, dtype=np.int64)]}
+        blocks.update({name: [self.aggregates.top_measures[name][:0]] for name in names})
+        source = pq.ParquetFile(self.path / FUNCTIONS)
+        for batch in source.iter_batches(batch_size=max(1, min(limit, function_batch_rows(m))),
+                                         columns=["function", "count", *names]):
+            if kept >= limit:
+                break
+            take = min(limit - kept, batch.num_rows)
+            blocks["function"].append(text_column_bytes(batch.column(0).slice(0, take), m))
+            for name in ["count", *names]:
+                blocks[name].append(batch.column(name).to_numpy()[:take])
+            kept += take
+        columns = {name: np.concatenate(parts) for name, parts in blocks.items()}
+        return columns.pop("function"), columns.pop("count"), columns
+
+    def leading_keys(self, limit):
+        """Packed keys and counts of the ``limit`` most frequent functions, read and packed one row batch at a time."""
+        import pyarrow.parquet as pq
+
+        m, kept = self.aggregates.m, 0
+        keys, counts = [np.zeros((0, n_words(m)), dtype=np.uint64)], [np.zeros(0, dtype=np.int64)]
+        source = pq.ParquetFile(self.path / FUNCTIONS)
+        for batch in source.iter_batches(batch_size=max(1, min(limit, function_batch_rows(m))),
+                                         columns=["function", "count"]):
+            if kept >= limit:
+                break
+            take = min(limit - kept, batch.num_rows)
+            keys.append(pack_bits(text_column_bytes(batch.column(0).slice(0, take), m).view(np.uint8)
+                                  .reshape(take, m) == ord("1")))
+            counts.append(batch.column(1).to_numpy()[:take])
+            kept += take
+        return np.concatenate(keys), np.concatenate(counts)
+
+
+def open_run(path):
+    """Open a run directory for summaries, plots and comparisons without loading its table.
+
+    Checks the manifest's own checksum and the table's (reading it as a
+    stream) and reads ``aggregates.npz`` (rebuilding it from the table,
+    batch by batch, for runs written without one or with a damaged one).
+
+    Returns
+    -------
+    StoredRun
+    """
+    _check_path(path)
+    path = Path(path)
+    manifest = read_manifest(path)
+    config, elapsed = _config_and_elapsed(path, manifest)
+    aggregates, rebuilt = read_aggregates(path, manifest)
+    return StoredRun(path, config, {k: v for k, v in manifest.items() if k in _KEPT_ENTRIES}, aggregates, elapsed,
+                     rebuilt)

@@ -11,7 +11,10 @@
    (:func:`pysimbias.distributed.record_on_cluster`);
 4. merge the sorted segments into ``functions.parquet`` as a stream
    (:mod:`pysimbias.store.merge`), measuring one batch at a time;
-5. draw the plots, write the manifest last, and delete the progress.
+   accumulating the bounded aggregates (:mod:`pysimbias.store.aggregates`)
+   in the same pass;
+5. draw the plots from the aggregates, write the manifest last, and delete
+   the progress.
 
 ``functions.parquet`` is the same, byte for byte, as ``sample(...).save(...)``
 writes for the same config, however often the run was interrupted, whatever
@@ -34,13 +37,14 @@ from .engine import check_samples, check_threads, pending_chunks, record_chunks,
 from .errors import InvalidParameterError, RunDirectoryError
 from .measures import compute_measures, run_measures
 from .measures.walsh import walsh_degree_weights, walsh_spectrum_entry
-from .store.memory import MemoryPlan, parse_memory, peak_rss, plot_fits
+from .store.aggregates import AGGREGATES, AggregateBuilder, keys_texts
+from .store.memory import MemoryPlan, parse_memory, peak_rss
 from .store.merge import count_sorted, merge_files, rebatch, text_order
 from .warmup import warm_up
 from .run import (check_callback, check_sampler, measure_context, package_versions, plan_run, prepare, run_description,
                   task_description, validated_config)
 from .store.rundir import (FUNCTIONS, MANIFEST, file_sha256, function_batch_rows, prepare_directory, read_manifest,
-                    write_function_batches, write_manifest)
+                           write_aggregates, write_function_batches, write_manifest)
 
 __all__ = ["sample_to_directory"]
 
@@ -78,11 +82,13 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
     scheduler : str or distributed.Client, optional
         Count the chunks on this Dask cluster (e.g. ``"tcp://10.0.0.5:8786"``).
     plots : bool
-        Draw the PNG plots (skipped, with a notice, when their columns would
-        not fit the budget).
+        Draw the PNG plots, from the aggregates accumulated while the table
+        is written (so within the budget at any size); the manifest lists
+        them under ``plots``.
     notify : callable, optional
-        Called with each notice (a damaged progress file recomputed, plots
-        skipped, ...); notices are also stored in the manifest.
+        Called with each notice (a damaged progress file recomputed, no
+        plots for an empty table, ...); notices are also stored in the
+        manifest.
     measures : sequence of str
         Measures to compute besides the default ones.
     checkpoint_every : float, optional
@@ -223,9 +229,8 @@ def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client,
     segments = len(progress_dir.segments)
     notify(f"sampling done; merging {segments} segment{'s' * (segments != 1)} into {FUNCTIONS} and measuring")
     clock = time.perf_counter()
-    digest, samples, distinct, names, walsh, measure_seconds = _write_functions(out, progress_dir, plan, prior,
-                                                                                *measuring)
-    merge_seconds = time.perf_counter() - clock - measure_seconds
+    digest, aggregates, names, walsh, measure_seconds = _write_functions(out, progress_dir, plan, prior, *measuring)
+    samples, distinct = aggregates.samples, aggregates.distinct
     tally = progress_dir.tally()
     kept = config.samples if tally is None else config.samples - int(tally[0])
     if tally is not None:
@@ -237,10 +242,13 @@ def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client,
         (out / FUNCTIONS).unlink()
         raise RunDirectoryError(f"the saved progress in {progress_dir.directory} holds {samples:,} samples, not "
                                 f"{kept:,}; pass --force to sample again")
-    notices = list(progress_dir.notices)
+    notices, written = list(progress_dir.notices), []
+    files = {FUNCTIONS: digest, AGGREGATES: write_aggregates(out, aggregates)}
+    merge_seconds = time.perf_counter() - clock - measure_seconds
     clock = time.perf_counter()
     if plots:
-        notices += _plot(out, config, encoding, plan, distinct, notify, walsh)
+        plot_notices, written = _plot(out, config, encoding, aggregates, notify, walsh)
+        notices += plot_notices
     phases = {"sampling": elapsed - progress_dir.write_seconds, "progress_io": progress_dir.write_seconds,
               "merge": merge_seconds, "measures": measure_seconds, "plots": time.perf_counter() - clock}
     extra = {
@@ -259,67 +267,57 @@ def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client,
         **({} if walsh is None else {"walsh_spectrum": walsh}),
     }
     manifest = run_description(config, encoding, sampler.graph, samples, distinct, names, elapsed, extra)
-    write_manifest(out, {**manifest, "files": {FUNCTIONS: digest}})
+    write_manifest(out, {**manifest, "files": files, "plots": [path.name for path in written]})
     progress_dir.discard()
     return read_manifest(out)
 
 
 def _write_functions(out, progress_dir, plan, prior, context, names):
-    """Merge the segments into ``functions.parquet``.
+    """Merge the segments into ``functions.parquet``, accumulating its aggregates in the same pass.
 
-    Returns its digest, samples, distinct functions, measure names, the
-    Walsh spectrum entry (None unless the encoding is a bit-vector one) and
-    the seconds spent measuring.
+    Returns its digest, the :class:`~pysimbias.store.aggregates.Aggregates`,
+    the measure names, the Walsh spectrum entry (None unless the encoding
+    is a bit-vector one) and the seconds spent measuring.
     """
     scratch = progress_dir.scratch()
     segments = [progress_dir.segments[seq] for seq in sorted(progress_dir.segments)]
     merged = merge_files(segments, text_order, True, plan, scratch, prior.n_words)
     ordered = count_sorted(merged, plan, scratch, prior.n_words)
-    totals = {"samples": 0, "distinct": 0, "names": [], "walsh": 0.0, "seconds": 0.0}
+    totals = {"samples": 0, "names": [], "walsh": 0.0, "dtypes": {}, "seconds": 0.0}
+    builder = AggregateBuilder(prior.m)
 
     def batches():
         for keys, counts in rebatch(ordered, function_batch_rows(prior.m)):
             totals["samples"] += int(counts.sum())
-            totals["distinct"] += int(counts.shape[0])
             clock = time.perf_counter()
             measures = compute_measures(keys, context, names)
             totals["names"] = list(measures)
+            totals["dtypes"] = {name: values.dtype for name, values in measures.items()}
             if context.vertices is not None:
                 totals["walsh"] = totals["walsh"] + counts @ walsh_degree_weights(keys, context.vertices, context.n)
             totals["seconds"] += time.perf_counter() - clock
+            builder.add(counts, measures, keys_texts(keys, prior.m))
             yield keys, counts, measures
         if not totals["names"]:  # nothing kept (a posterior that accepted no draw): an empty table
             keys = np.zeros((0, prior.n_words), dtype=np.uint64)
             measures = compute_measures(keys, context)
             totals["names"] = list(measures)
+            totals["dtypes"] = {name: values.dtype for name, values in measures.items()}
             yield keys, np.zeros(0, dtype=np.int64), measures
 
     digest = write_function_batches(out, prior.m, batches())
     # No spectrum off the cube, nor of an empty table (a posterior that accepted nothing).
     walsh = (None if context.vertices is None or not totals["samples"]
              else walsh_spectrum_entry(totals["walsh"], totals["samples"], context.n))
-    return digest, totals["samples"], totals["distinct"], totals["names"], walsh, totals["seconds"]
+    return digest, builder.finish(totals["dtypes"]), totals["names"], walsh, totals["seconds"]
 
 
-def _plot(out, config, encoding, plan, distinct, notify, walsh):
-    """Draw the plots from the table's columns if they fit the budget; return the notices."""
-    from .plots import plot_columns, plot_top_functions
+def _plot(out, config, encoding, aggregates, notify, walsh):
+    """Draw the plots from the run's aggregates; return the notices and the paths written."""
+    from .plots import plot_aggregates
 
-    if not plot_fits(plan, distinct):
-        notice = (f"plots skipped: {distinct:,} distinct functions do not fit the memory budget for plotting; "
-                  f"run 'pysimbias plot {out}' on a machine with more memory")
-        notify(notice)
-        return [notice]
-    if not distinct:
+    if not aggregates.samples:
         notice = "plots skipped: no draw was accepted, so the table is empty"
         notify(notice)
-        return [notice]
-    present = pq.read_schema(out / FUNCTIONS).names
-    names = [name for name in ("count", "klz", "ones", "test_error") if name in present]
-    table = pq.read_table(out / FUNCTIONS, columns=names)
-    columns = {name: table.column(name).to_numpy() for name in table.column_names}
-    counts = columns.pop("count")
-    plot_columns(config, encoding, counts, columns, out, walsh=walsh)
-    top = next(pq.ParquetFile(out / FUNCTIONS).iter_batches(batch_size=12, columns=["function"]))
-    plot_top_functions(config, encoding, top.column(0).to_pylist(), counts[:top.num_rows] / counts.sum(), out)
-    return []
+        return [notice], []
+    return [], plot_aggregates(config, encoding, aggregates, out, walsh=walsh)

@@ -2,7 +2,9 @@
 
 :func:`posterior_summary` computes what ``show`` reports for a posterior run
 as a plain dict (for reports and comparisons); :func:`summary_lines` only
-formats.
+formats.  Both read only the run's aggregates
+(:mod:`pysimbias.store.aggregates`), never its whole table, so they take a
+:class:`~pysimbias.run.Run` or a :class:`~pysimbias.run.StoredRun` alike.
 """
 
 import math
@@ -17,7 +19,7 @@ from .plots import _run_title
 
 __all__ = ["summary_lines", "posterior_summary", "posterior_lines", "clopper_pearson", "pac_bayes_bound",
            "MIN_ACCEPTED", "QUANTILES", "weighted_quantile", "task_entry", "conditions_on_training_set",
-           "summarize_test_error", "check_delta"]
+           "summarize_test_error", "check_delta", "constant_probability", "top_rows"]
 
 #: Fewest accepted draws from which the posterior's numbers are reported (the mean test error's normal
 #: interval and P(U)'s relative error, about 1/sqrt(accepted), need this many).
@@ -93,7 +95,7 @@ def posterior_summary(run, delta=0.05):
 
     Parameters
     ----------
-    run : Run
+    run : Run or StoredRun
         A run of task ``posterior``.
     delta : float
         Confidence parameter of the PAC-Bayes bound, in (0, 1).
@@ -119,7 +121,7 @@ def posterior_summary(run, delta=0.05):
     delta = check_delta(delta)
     drawn, accepted = run.drawn, run.accepted
     train_size = int(task_entry(run)["train"]["size"])
-    test_size = run.histogram.m - train_size
+    test_size = run.aggregates.m - train_size
     p_u = accepted / drawn
     interval = clopper_pearson(accepted, drawn)
     enough = accepted >= MIN_ACCEPTED
@@ -139,7 +141,8 @@ def posterior_summary(run, delta=0.05):
                      "pac_bayes_bound": pac_bayes_bound(2.0 ** -train_size, train_size, delta)},
     }
     if enough:
-        summary.update(summarize_test_error(run.measures["test_error"], run.histogram.counts))
+        errors, mass, _ = run.aggregates.distribution("test_error")
+        summary.update(summarize_test_error(errors, mass))
         summary.update(pac_bayes_bound=pac_bayes_bound(p_u, train_size, delta),
                        pac_bayes_bound_conservative=pac_bayes_bound(interval[0], train_size, delta))
     return summary
@@ -147,6 +150,9 @@ def posterior_summary(run, delta=0.05):
 
 def summarize_test_error(test_error, counts):
     """Mean test error of a run's functions (weighted by count) and its distribution.
+
+    ``test_error`` and ``counts`` may be one row per function or the
+    distinct values with their mass (an aggregates distribution).
 
     Returns
     -------
@@ -213,10 +219,11 @@ def posterior_lines(summary):
     return lines
 
 
-def _constant_probability(run):
-    ones = run.measures["ones"]
-    constant = (ones == 0) | (ones == run.histogram.m)
-    return run.histogram.counts[constant].sum() / max(run.histogram.samples, 1)
+def constant_probability(aggregates):
+    """Share of a run's samples on the two constant functions (0 for an empty table)."""
+    ones, mass, _ = aggregates.distribution("ones")
+    constant = (ones == 0) | (ones == aggregates.m)
+    return float(mass[constant].sum() / max(aggregates.samples, 1))
 
 
 def _short(text, width=48):
@@ -233,19 +240,33 @@ def _walsh_lines(spectrum):
             "  counting measure:     " + "  ".join(f"{w:>8.3g}" for w in spectrum["counting"])]
 
 
+def top_rows(run, top):
+    """The ``top`` most frequent functions of a run: texts (str), counts and measures.
+
+    From the aggregates when they hold that many, else read from the table's first rows.
+    """
+    aggregates = run.aggregates
+    if top <= aggregates.top_counts.shape[0] or aggregates.top_counts.shape[0] == aggregates.distinct:
+        return (aggregates.top_functions[:top].astype(str), aggregates.top_counts[:top],
+                {name: values[:top] for name, values in aggregates.top_measures.items()})
+    texts, counts, measures = run.leading_rows(top, aggregates.names)
+    return texts.astype(str), counts, measures
+
+
 def summary_lines(run, top=10, delta=0.05):
     """Lines describing a run: sizes, P(constant), and its most frequent functions.
 
     A posterior run also gets :func:`posterior_lines` (PAC-Bayes bound at
     confidence ``delta``), and its probabilities are P(f|S) = count / accepted;
     a train run's are P(f|S) = count / fitted runs (P_SGD(f|S)).
+    ``run`` is a :class:`~pysimbias.run.Run` or a :class:`~pysimbias.run.StoredRun`.
     """
-    hist = run.histogram
-    measures = run.measures
+    aggregates = run.aggregates
+    samples, distinct = aggregates.samples, aggregates.distinct
     posterior = run.config.task == "posterior"
     given = "|S" if conditions_on_training_set(run.config) else ""
     # A posterior with too few accepted draws supports no probability: its functions are listed by count only.
-    supported = bool(hist.samples)
+    supported = bool(samples)
     lines = [f"run:               {_run_title(run.config)}", f"seed:              {run.config.seed}"]
     if conditions_on_training_set(run.config):
         target = task_entry(run)["target"]
@@ -256,13 +277,13 @@ def summary_lines(run, top=10, delta=0.05):
         lines += posterior_lines(summary)
         lines.append("")
     elif run.config.task != "train":  # a train run's fitted runs are counted with its training numbers below
-        lines.append(f"samples:           {hist.samples:,}")
-    lines.append(f"distinct functions:{hist.distinct:>12,}")
+        lines.append(f"samples:           {samples:,}")
+    lines.append(f"distinct functions:{distinct:>12,}")
     if supported:
         lines += [
-            f"{f'P(constant{given}):':<19}{_constant_probability(run):.6g}",
-            f"mean K_LZ:         {np.average(measures['klz'], weights=hist.counts):.3f}",
-            f"mean entropy:      {np.average(measures['entropy'], weights=hist.counts):.4f} bits",
+            f"{f'P(constant{given}):':<19}{constant_probability(aggregates):.6g}",
+            f"mean K_LZ:         {aggregates.weighted_mean('klz'):.3f}",
+            f"mean entropy:      {aggregates.weighted_mean('entropy'):.4f} bits",
         ]
     training = run.manifest.get("training")
     if training:
@@ -275,15 +296,15 @@ def summary_lines(run, top=10, delta=0.05):
     lines += _walsh_lines(run.manifest.get("walsh_spectrum"))
     if run.elapsed:
         lines.append(f"sampling time:     {run.elapsed:.2f} s ({run.drawn / run.elapsed:,.0f} samples/s)")
-    if not hist.distinct:
+    if not distinct:
         return lines
-    shown = [name for name in measures if name in ("ones", "entropy", "lz76", "klz", "lz78", "test_error")]
+    shown = [name for name in aggregates.names if name in ("ones", "entropy", "lz76", "klz", "lz78", "test_error")]
     header = (f"{'rank':>4}  {f'P(f{given})':>10}  {'count':>10}  " + "  ".join(f"{n[:7]:>7}" for n in shown)
               + "  function")
-    lines += ["", f"top {min(top, hist.distinct)} functions:", header]
-    texts = hist.texts(slice(0, top))
-    for r in range(min(top, hist.distinct)):
+    texts, counts, measures = top_rows(run, top)
+    lines += ["", f"top {counts.shape[0]} functions:", header]
+    for r in range(counts.shape[0]):
         values = "  ".join(f"{measures[n][r]:>7.4g}" for n in shown)
-        probability = f"{hist.counts[r] / hist.samples:>10.4g}" if supported else f"{'-':>10}"
-        lines.append(f"{r + 1:>4}  {probability}  {hist.counts[r]:>10,}  {values}  {_short(texts[r])}")
+        probability = f"{counts[r] / samples:>10.4g}" if supported else f"{'-':>10}"
+        lines.append(f"{r + 1:>4}  {probability}  {counts[r]:>10,}  {values}  {_short(texts[r])}")
     return lines

@@ -32,7 +32,6 @@ __all__ = [
     "current_rss",
     "peak_rss",
     "plan_memory",
-    "plot_fits",
 ]
 
 #: Share of the machine's physical memory a run may use when no budget is given.
@@ -49,7 +48,6 @@ SORT_FACTOR = 4  # rows buffered for one sorted run of the final order
 WRITE_FIXED = 100 << 20
 WRITE_ROW_BYTES = 200
 WRITE_TEXT_COPIES = 3
-PLOT_BYTES_PER_ROW = 320  # plot columns and matplotlib's copies (measured: 290 for 2e7 functions)
 
 MIN_BLOCK_ROWS = 256
 MAX_BLOCK_ROWS = 1 << 16
@@ -254,7 +252,3 @@ def plan_memory(budget, baseline, n_words, m, chunk_rows, batch_rows, sampler=0)
     return MemoryPlan(table_rows=table_slots // 2, block_rows=block, sort_rows=sort_rows, fan_in=fan_in,
                       budget=int(budget))
 
-
-def plot_fits(plan, distinct):
-    """Whether the plot columns of ``distinct`` functions fit the plan's budget."""
-    return plan.budget is None or distinct * PLOT_BYTES_PER_ROW <= plan.budget - current_rss()

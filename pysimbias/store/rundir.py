@@ -10,6 +10,12 @@
     SHA-256 of ``functions.parquet`` and the SHA-256 of the manifest itself
     (``manifest_sha256``, over its other fields), so an edited manifest is
     caught.  It is written last: a directory without it holds no finished run.
+``DIR/aggregates.npz``
+    Bounded summaries of the table (rank runs, (count, value) cells of every
+    measure, the most frequent functions; see
+    :mod:`pysimbias.store.aggregates`), written with the table; its SHA-256
+    is in the manifest.  Runs written before it existed have none: readers
+    rebuild it from the table, batch by batch.
 ``DIR/*.png``
     Plots (see :mod:`pysimbias.plots`).
 ``DIR/chunks/``
@@ -31,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import RunDirectoryError
+from .aggregates import AGGREGATES, aggregates_from_table, read_aggregates_file
 from ..histogram import Histogram
 from ..kernels.bits import keys_to_text, pack_bits
 
@@ -45,8 +52,11 @@ __all__ = [
     "write_functions",
     "write_function_batches",
     "write_manifest",
+    "write_aggregates",
+    "read_aggregates",
     "read_manifest",
     "read_functions",
+    "text_column_bytes",
     "atomic_write_bytes",
     "file_sha256",
 ]
@@ -153,7 +163,8 @@ def write_function_batches(out, m, batches):
                     [("function", pa.string()), ("count", pa.int64())]
                     + [(name, pa.from_numpy_dtype(np.asarray(measures[name]).dtype)) for name in names]
                 )
-                writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+                # lz4: 1.6x zstd's write speed at 1.8x its size (benchmarks/bench_write.py, docs/performance.md)
+                writer = pq.ParquetWriter(tmp, schema, compression="lz4")
             columns = [_text_column(keys, m), pa.array(np.asarray(counts, dtype=np.int64))]
             columns += [pa.array(np.asarray(measures[name])) for name in names]
             writer.write_batch(pa.record_batch(columns, schema=schema))
@@ -167,6 +178,45 @@ def write_function_batches(out, m, batches):
     writer.close()
     os.replace(tmp, path)
     return file_sha256(path)
+
+
+def write_aggregates(out, aggregates):
+    """Write ``aggregates.npz`` (an :class:`~pysimbias.store.aggregates.Aggregates`); return its SHA-256."""
+    path = Path(out) / AGGREGATES
+    atomic_write_bytes(path, aggregates.to_bytes())
+    return file_sha256(path)
+
+
+def read_aggregates(out, manifest):
+    """A finished run's :class:`~pysimbias.store.aggregates.Aggregates`, without loading its table.
+
+    Checks ``functions.parquet`` against its checksum first (a stream: a
+    run with a damaged table is never presented as intact), then reads
+    ``aggregates.npz`` when the manifest holds its checksum and the file
+    matches it; otherwise (a run written before the file existed, or a
+    missing or damaged file) rebuilds the aggregates from the table one
+    batch of rows at a time.
+
+    Returns
+    -------
+    aggregates : Aggregates
+    rebuilt : bool
+        Whether they were rebuilt from the table.
+    """
+    out = Path(out)
+    table, m = _checked_table(out, manifest)
+    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    path = out / AGGREGATES
+    try:
+        stored = files.get(AGGREGATES) is not None and path.is_file() and file_sha256(path) == files[AGGREGATES]
+    except OSError:
+        stored = False
+    if stored:
+        return read_aggregates_file(path), False
+    try:
+        return aggregates_from_table(table, m, function_batch_rows(m)), True
+    except (pa.ArrowException, OSError) as exc:
+        raise RunDirectoryError(f"{table} cannot be read: {exc}") from None
 
 
 def _self_sum(manifest):
@@ -217,6 +267,19 @@ def read_functions(out, manifest):
     keys : ndarray of uint64, shape (D, W)
     table : pyarrow.Table
     """
+    path, m = _checked_table(out, manifest)
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise RunDirectoryError(f"{path} cannot be read: {exc}") from None
+    if table.column_names[:2] != ["function", "count"]:
+        raise RunDirectoryError(f"{path} does not start with the columns 'function' and 'count'")
+    keys = _keys_from_text_column(table.column("function"), m, path)
+    return keys, table
+
+
+def _checked_table(out, manifest):
+    """The path of ``functions.parquet`` once it matches the manifest's checksum, and m."""
     path = Path(out) / FUNCTIONS
     if not path.is_file():
         raise RunDirectoryError(f"{path} is missing")
@@ -230,14 +293,7 @@ def read_functions(out, manifest):
         raise RunDirectoryError(f"{path} cannot be read ({exc.strerror or exc})") from None
     if not isinstance(files, dict) or files.get(FUNCTIONS) != actual:
         raise RunDirectoryError(f"{path} does not match its checksum in {MANIFEST} (damaged or edited)")
-    try:
-        table = pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise RunDirectoryError(f"{path} cannot be read: {exc}") from None
-    if table.column_names[:2] != ["function", "count"]:
-        raise RunDirectoryError(f"{path} does not start with the columns 'function' and 'count'")
-    keys = _keys_from_text_column(table.column("function"), m, path)
-    return keys, table
+    return path, m
 
 
 def read_histogram(out):
@@ -266,10 +322,16 @@ def _text_column(keys, m):
     return pa.StringArray.from_buffers(texts.shape[0], pa.py_buffer(offsets), pa.py_buffer(texts.tobytes()))
 
 
-def _keys_from_text_column(column, m, path):
-    """Pack a column of m-character '0'/'1' strings back into keys."""
+def text_column_bytes(column, m, path=FUNCTIONS):
+    """A (chunked) Arrow column of m-character strings as an array of ``S{m}`` bytes, without Python objects."""
+    return _text_chars(column, m, path).view(f"S{int(m)}").ravel()
+
+
+def _text_chars(column, m, path):
+    """The characters of a column of m-character strings, shape (rows, m)."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     blocks = [np.zeros((0, m), dtype=np.uint8)]
-    for chunk in column.chunks:
+    for chunk in chunks:
         chunk = chunk.cast(pa.string())
         if chunk.null_count:
             raise RunDirectoryError(f"{path} has empty function entries")
@@ -279,7 +341,12 @@ def _keys_from_text_column(column, m, path):
             raise RunDirectoryError(f"{path} has functions that are not {m} characters long")
         data = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0]:offsets[-1]]
         blocks.append(data.reshape(-1, m))
-    chars = np.concatenate(blocks)
+    return np.ascontiguousarray(np.concatenate(blocks))
+
+
+def _keys_from_text_column(column, m, path):
+    """Pack a column of m-character '0'/'1' strings back into keys."""
+    chars = _text_chars(column, m, path)
     if not np.all((chars == ord("0")) | (chars == ord("1"))):
         raise RunDirectoryError(f"{path} has functions with characters other than '0' and '1'")
     return pack_bits(chars == ord("1"))

@@ -48,7 +48,10 @@ def test_directory_run_writes_the_same_bytes_as_the_in_memory_path(tmp_path, sma
     manifest = pysimbias.sample_to_directory(tmp_path / "run", memory=plan, plots=False, checkpoint_every=every,
                                              threads=1 if every else None, **SMALL)
     assert table_of(tmp_path / "run") == reference_table(tmp_path, **SMALL)
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["functions.parquet", "manifest.json"]
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["aggregates.npz", "functions.parquet",
+                                                                    "manifest.json"]
+    aggregates = [(tmp_path / name / "aggregates.npz").read_bytes() for name in ("run", "reference")]
+    assert aggregates[0] == aggregates[1]
     assert manifest["samples"] == SMALL["samples"] and manifest["memory"]["peak_rss_bytes"] > 0
     segments = manifest["progress"]["segments"]
     if every is None:  # a segment after every chunk
@@ -321,7 +324,8 @@ def test_sigkill_partway_then_resume_matches_an_uninterrupted_run(tmp_path, caps
         assert 0 < manifest["progress"]["resumed_samples"] < 2_600_000
     expected = reference_table(tmp_path, prior="uniform", n=5, samples=2_600_000, seed=7)
     assert table_of(out) == expected
-    np.testing.assert_equal(sorted(p.name for p in out.iterdir()), ["functions.parquet", "manifest.json"])
+    np.testing.assert_equal(sorted(p.name for p in out.iterdir()),
+                            ["aggregates.npz", "functions.parquet", "manifest.json"])
 
 
 @pytest.mark.parametrize(
@@ -369,13 +373,10 @@ def test_a_second_process_on_the_same_directory_is_refused(tmp_path, small_chunk
     assert table_of(out) == reference_table(tmp_path, **SMALL)
 
 
-def test_plots_are_drawn_from_the_table_or_skipped_with_a_notice(tmp_path, monkeypatch):
-    params = dict(prior="perceptron", n=3, samples=300)
-    pysimbias.sample_to_directory(tmp_path / "drawn", **params)
-    assert len(list((tmp_path / "drawn").glob("*.png"))) == 5   # the four plots and walsh_spectrum.png
-    monkeypatch.setattr(pysimbias.store.memory, "PLOT_BYTES_PER_ROW", 1 << 40)
-    notices = []
-    manifest = pysimbias.sample_to_directory(tmp_path / "skipped", notify=notices.append, **params)
-    assert not list((tmp_path / "skipped").glob("*.png"))
-    skipped = [n for n in notices if n.startswith("plots skipped")]
-    assert len(skipped) == 1 and manifest["progress"]["notices"] == skipped
+def test_plots_are_always_drawn_and_the_manifest_lists_them(tmp_path):
+    manifest = pysimbias.sample_to_directory(tmp_path / "drawn", memory=TINY_PLAN, prior="perceptron", n=3,
+                                             samples=300)
+    drawn = sorted(path.name for path in (tmp_path / "drawn").glob("*.png"))
+    assert len(drawn) == 5 and sorted(manifest["plots"]) == drawn   # the four plots and walsh_spectrum.png
+    manifest = pysimbias.sample_to_directory(tmp_path / "none", plots=False, prior="perceptron", n=3, samples=300)
+    assert manifest["plots"] == [] and not list((tmp_path / "none").glob("*.png"))
