@@ -11,7 +11,7 @@ import pysimbias
 from pysimbias import compare, summary
 from pysimbias.compare import check_posterior_runs, compare_directories, compare_posteriors, posterior_table
 from pysimbias.errors import InvalidParameterError
-from pysimbias.plots import plot_columns, rank_frequency_figure
+from pysimbias.plots import plot_run, rank_frequency_figure
 
 N, TRAIN = 4, 8
 TASK = dict(n=N, target="x1", train=TRAIN)
@@ -161,5 +161,5 @@ def test_plots_of_a_train_run_speak_of_fitted_runs(runs, tmp_path):
     ax = rank_frequency_figure(run.histogram.counts, run.histogram.m, train_size=TRAIN, trained=True).axes[0]
     assert ax.get_ylabel() == "P_SGD(f|S), fraction of fitted runs"
     assert "one fitted run (resolution)" in [line.get_label() for line in ax.get_lines()]
-    written = plot_columns(run.config, run.encoding, run.histogram.counts, run.measures, tmp_path)
+    written = plot_run(run, tmp_path)
     assert {path.name for path in written} >= {"test_error.png", "rank_frequency.png"}

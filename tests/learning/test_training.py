@@ -124,7 +124,7 @@ def test_every_smooth_activation_trains(activation):
     """Each trainable activation fits S in some runs and records functions that agree with the target on S."""
     run = pysimbias.train(samples=40, **{**SMALL, "activation": activation, "max_epochs": 200})
     assert run.manifest["training"]["fitted"] > 0
-    rows = run.manifest["training"]["training_set"]["indices"]
+    rows = run.manifest["task"]["train"]["indices"]
     for text in run.histogram.texts():
         assert all(text[i] == TARGET[i] for i in rows)
 
