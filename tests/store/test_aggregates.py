@@ -195,7 +195,7 @@ def test_show_plot_and_compare_do_not_grow_with_the_table(tmp_path):
     sizes, peaks, tables = (25_000, 300_000), {}, {}
     for samples in sizes:
         out = tmp_path / f"u{samples}"
-        pysimbias.sample_to_directory(out, memory="1G", plots=False, prior="uniform", n=7, samples=samples, seed=1)
+        pysimbias.sample_to_directory(out, plots=False, prior="uniform", n=7, samples=samples, seed=1)
         run = pysimbias.load_run(out)
         tables[samples] = (run.histogram.keys.nbytes + run.histogram.counts.nbytes + 128 * samples
                            + sum(v.nbytes for v in run.measures.values()))
