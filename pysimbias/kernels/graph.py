@@ -184,6 +184,62 @@ def _flip_input_bit(src, j, out):
             out[w] = src[w ^ high]
 
 
+@numba.njit(inline="always")
+def _flip_two_words(low, high, j):
+    """:func:`_flip_input_bit` of a function held in two words (m <= 128), as (low, high)."""
+    if j < 6:
+        shift = np.uint64(1 << j)
+        mask = _SWAP_MASKS[j]
+        return ((low >> shift) & mask) | ((low & mask) << shift), ((high >> shift) & mask) | ((high & mask) << shift)
+    return high, low
+
+
+@numba.njit(inline="always")
+def _cube_counts_two_words(low, high, n, flipped_low, flipped_high):
+    """:func:`cube_counts` of one function on m <= 128 inputs held in registers, as (near, critical, far)."""
+    near = np.uint64(0)
+    critical_low = np.uint64(0)
+    critical_high = np.uint64(0)
+    for j in range(n):
+        a, b = _flip_two_words(low, high, j)
+        flipped_low[j] = a
+        flipped_high[j] = b
+        near += popcount64(low ^ a) + popcount64(high ^ b)
+        critical_low |= low ^ a
+        critical_high |= high ^ b
+    far = np.uint64(0)
+    for j in range(n):
+        for k in range(j + 1, n):
+            a, b = _flip_two_words(flipped_low[j], flipped_high[j], k)
+            far += popcount64(low ^ a) + popcount64(high ^ b)
+    return near, popcount64(critical_low) + popcount64(critical_high), far
+
+
+@numba.njit(inline="always")
+def _cube_counts_words(row, n, flipped, twice, critical):
+    """:func:`cube_counts` of one function on any number of words, as (near, critical, far); the rest is scratch."""
+    n_w = row.shape[0]
+    near = np.uint64(0)
+    far = np.uint64(0)
+    for w in range(n_w):
+        critical[w] = 0
+    for j in range(n):
+        _flip_input_bit(row, j, flipped[j])
+        for w in range(n_w):
+            differ = row[w] ^ flipped[j, w]
+            near += popcount64(differ)
+            critical[w] |= differ
+    for j in range(n):
+        for k in range(j + 1, n):
+            _flip_input_bit(flipped[j], k, twice)
+            for w in range(n_w):
+                far += popcount64(row[w] ^ twice[w])
+    total = np.uint64(0)
+    for w in range(n_w):
+        total += popcount64(critical[w])
+    return near, total, far
+
+
 @numba.njit(cache=True, parallel=prange_only())
 def cube_counts(keys, n):
     """Disagreement counts on the n-cube, inputs in counting order (input i is vertex i), in one pass.
@@ -206,29 +262,15 @@ def cube_counts(keys, n):
     rows, n_w = keys.shape
     out = np.empty((rows, 3), dtype=np.int64)
     for blk in numba.prange((rows + _BLOCK - 1) // _BLOCK):
-        flipped = np.empty((max(n, 1), n_w), dtype=np.uint64)
+        flipped = np.empty((max(n, 1), max(n_w, 2)), dtype=np.uint64)
         twice = np.empty(n_w, dtype=np.uint64)
         critical = np.empty(n_w, dtype=np.uint64)
         for r in range(blk * _BLOCK, min(rows, (blk + 1) * _BLOCK)):
-            row = keys[r]
-            near = np.uint64(0)
-            far = np.uint64(0)
-            for w in range(n_w):
-                critical[w] = 0
-            for j in range(n):
-                _flip_input_bit(row, j, flipped[j])
-                for w in range(n_w):
-                    differ = row[w] ^ flipped[j, w]
-                    near += popcount64(differ)
-                    critical[w] |= differ
-            for j in range(n):
-                for k in range(j + 1, n):
-                    _flip_input_bit(flipped[j], k, twice)
-                    for w in range(n_w):
-                        far += popcount64(row[w] ^ twice[w])
-            total = np.uint64(0)
-            for w in range(n_w):
-                total += popcount64(critical[w])
+            if n_w <= 2:  # the words stay in registers
+                high = keys[r, 1] if n_w == 2 else np.uint64(0)
+                near, total, far = _cube_counts_two_words(keys[r, 0], high, n, flipped[:, 0], flipped[:, 1])
+            else:
+                near, total, far = _cube_counts_words(keys[r], n, flipped, twice, critical)
             out[r, 0] = np.int64(near >> _ONE)  # every pair was seen from both ends
             out[r, 1] = np.int64(total)
             out[r, 2] = np.int64(far >> _ONE)

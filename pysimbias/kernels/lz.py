@@ -226,29 +226,47 @@ def lz76(keys, m, reverse):
     return out
 
 
-@numba.njit(cache=True)
-def _lz78_row(row, m, child):
-    """Distinct LZ78 phrases of one packed m-bit string, by a binary-trie walk.
+@numba.njit(inline="always")
+def _lz78_step(child, bit, node, nodes):
+    """One symbol of an LZ78 trie walk, without a branch: the next (node, nodes).
 
-    ``child`` is scratch of shape (m + 1, 2): node 0 is the root (the empty
-    phrase), every other node one stored phrase, -1 marks a missing child.
+    ``child`` (shape (m + 2, 2), filled with -1 beforehand) holds the trie:
+    node 0 is the root, the empty phrase, every other node one stored phrase,
+    -1 a missing child.  A missing child becomes node ``nodes`` (a new phrase)
+    and the walk restarts at the root; the slot is written either way.
     """
-    child[0, 0] = -1
-    child[0, 1] = -1
-    nodes = 1
-    node = 0
-    for i in range(m):
-        b = _bit(row, i)
-        nxt = child[node, b]
-        if nxt >= 0:
-            node = nxt
-        else:
-            child[node, b] = nodes
-            child[nodes, 0] = -1
-            child[nodes, 1] = -1
-            nodes += 1
-            node = 0
-    return nodes - 1
+    nxt = child[node, bit]
+    seen = nxt >= 0
+    child[node, bit] = nxt if seen else nodes
+    return (nxt if seen else 0), (nodes if seen else nodes + 1)
+
+
+@numba.njit(cache=True)
+def _lz78_rows(keys, lo, hi, m, child, out):
+    """Distinct LZ78 phrases of rows ``lo .. hi-1`` into ``out``, four trie walks interleaved.
+
+    The walks' dependent table loads overlap; ``child`` is scratch of shape
+    (4, m + 2, 2).  A row's count is its number of stored phrases (nodes - 1).
+    """
+    for r in range(lo, hi, 4):
+        lanes = min(4, hi - r)
+        child[:lanes] = -1
+        node0 = node1 = node2 = node3 = 0
+        nodes0 = nodes1 = nodes2 = nodes3 = 1
+        last = r + lanes - 1  # rows past hi repeat the last one, and are not stored
+        rows = (r, min(r + 1, last), min(r + 2, last), min(r + 3, last))
+        if lanes < 4:
+            child[lanes:] = -1
+        for i in range(m):
+            word = i >> 6
+            shift = np.uint64(i & 63)
+            node0, nodes0 = _lz78_step(child[0], (keys[rows[0], word] >> shift) & _ONE, node0, nodes0)
+            node1, nodes1 = _lz78_step(child[1], (keys[rows[1], word] >> shift) & _ONE, node1, nodes1)
+            node2, nodes2 = _lz78_step(child[2], (keys[rows[2], word] >> shift) & _ONE, node2, nodes2)
+            node3, nodes3 = _lz78_step(child[3], (keys[rows[3], word] >> shift) & _ONE, node3, nodes3)
+        counts = (nodes0 - 1, nodes1 - 1, nodes2 - 1, nodes3 - 1)
+        for lane in range(lanes):
+            out[r + lane] = counts[lane]
 
 
 @numba.njit(cache=True, parallel=prange_only())
@@ -274,7 +292,6 @@ def lz78(keys, m):
     n = keys.shape[0]
     out = np.empty(n, dtype=np.int64)
     for b in numba.prange((n + _BLOCK - 1) // _BLOCK):
-        child = np.empty((m + 1, 2), dtype=np.int32)
-        for r in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
-            out[r] = _lz78_row(keys[r], m, child)
+        child = np.empty((4, m + 2, 2), dtype=np.int32)
+        _lz78_rows(keys, b * _BLOCK, min(n, (b + 1) * _BLOCK), m, child, out)
     return out
