@@ -194,7 +194,7 @@ def _flip_two_words(low, high, j):
     return high, low
 
 
-@numba.njit(inline="always")
+@numba.njit(cache=True)
 def _cube_counts_two_words(low, high, n, flipped_low, flipped_high):
     """:func:`cube_counts` of one function on m <= 128 inputs held in registers, as (near, critical, far)."""
     near = np.uint64(0)
@@ -215,7 +215,7 @@ def _cube_counts_two_words(low, high, n, flipped_low, flipped_high):
     return near, popcount64(critical_low) + popcount64(critical_high), far
 
 
-@numba.njit(inline="always")
+@numba.njit(cache=True)
 def _cube_counts_words(row, n, flipped, twice, critical):
     """:func:`cube_counts` of one function on any number of words, as (near, critical, far); the rest is scratch."""
     n_w = row.shape[0]
