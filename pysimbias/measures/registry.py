@@ -23,6 +23,7 @@ __all__ = [
     "available_measures",
     "compute_measures",
     "run_measures",
+    "shared_value",
 ]
 
 _REGISTRY = {}

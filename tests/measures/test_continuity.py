@@ -7,11 +7,10 @@ from hypothesis import strategies as st
 
 from pysimbias.kernels.bits import keys_to_text, pack_bits
 from pysimbias.inputs.encodings import make_encoding
-from pysimbias.inputs.graphs import graph_from_pairs, make_graph, xor_differences
+from pysimbias.inputs.graphs import graph_from_pairs, hypercube_pairs, make_graph, xor_differences
 from pysimbias.measures import MeasureContext, compute_measures
 from pysimbias.kernels.graph import (critical_inputs, cube_counts, edge_disagreements, xor_critical_inputs,
                                               xor_disagreements)
-from pysimbias.inputs.graphs import hypercube_pairs
 from pysimbias.measures.continuity import cube_disagreements, generalization_complexity
 from reference_metric import (bits_of, boundary_reference, csr_reference, gc_reference, hamming_pairs,
                               total_influence_reference, walsh_degree_reference)
