@@ -226,29 +226,59 @@ def lz76(keys, m, reverse):
     return out
 
 
-@numba.njit(cache=True)
-def _lz78_row(row, m, child):
-    """Distinct LZ78 phrases of one packed m-bit string, by a binary-trie walk.
+@numba.njit(inline="always")
+def _lz78_step(child, word, node, nodes):
+    """One symbol (bit 0 of ``word``) of an LZ78 trie walk, without a branch: the next (node, nodes).
 
-    ``child`` is scratch of shape (m + 1, 2): node 0 is the root (the empty
-    phrase), every other node one stored phrase, -1 marks a missing child.
+    ``child`` (uint32, 2 (m + 1) slots, zeroed beforehand) holds the trie:
+    node 0 is the root, the empty phrase, every other node one stored
+    phrase; slot 2 node + b is node's child by symbol b, 0 if missing (the
+    root is nobody's child).  A missing child becomes node ``nodes`` (a new
+    phrase) and the walk restarts at the root; the slot is written either
+    way.  Unsigned indices spare Numba's negative-index fix-ups.
     """
-    child[0, 0] = -1
-    child[0, 1] = -1
-    nodes = 1
-    node = 0
-    for i in range(m):
-        b = _bit(row, i)
-        nxt = child[node, b]
-        if nxt >= 0:
-            node = nxt
-        else:
-            child[node, b] = nodes
-            child[nodes, 0] = -1
-            child[nodes, 1] = -1
-            nodes += 1
-            node = 0
-    return nodes - 1
+    slot = node + node + (word & _ONE)
+    nxt = np.uint64(child[slot])
+    seen = nxt != 0
+    child[slot] = nxt if seen else nodes
+    return (nxt if seen else np.uint64(0)), (nodes if seen else nodes + _ONE)
+
+
+@numba.njit(cache=True)
+def _lz78_rows(keys, lo, hi, m, child, out):
+    """Distinct LZ78 phrases of rows ``lo .. hi-1`` into ``out``, four trie walks interleaved.
+
+    The walks' dependent table loads overlap; each row's word is shifted
+    down one bit per symbol.  ``child`` is scratch of shape (4, 2 (m + 1)).
+    A row's count is its number of stored phrases (nodes - 1).
+    """
+    n_w = keys.shape[1]
+    for r in range(lo, hi, 4):
+        lanes = min(4, hi - r)
+        child[:] = 0
+        last = r + lanes - 1  # rows past hi repeat the last one, and are not stored
+        r1 = min(r + 1, last)
+        r2 = min(r + 2, last)
+        r3 = min(r + 3, last)
+        node0 = node1 = node2 = node3 = np.uint64(0)
+        nodes0 = nodes1 = nodes2 = nodes3 = _ONE
+        for w in range(n_w):
+            x0 = keys[r, w]
+            x1 = keys[r1, w]
+            x2 = keys[r2, w]
+            x3 = keys[r3, w]
+            for _ in range(min(64, m - 64 * w)):
+                node0, nodes0 = _lz78_step(child[0], x0, node0, nodes0)
+                node1, nodes1 = _lz78_step(child[1], x1, node1, nodes1)
+                node2, nodes2 = _lz78_step(child[2], x2, node2, nodes2)
+                node3, nodes3 = _lz78_step(child[3], x3, node3, nodes3)
+                x0 >>= _ONE
+                x1 >>= _ONE
+                x2 >>= _ONE
+                x3 >>= _ONE
+        counts = (nodes0, nodes1, nodes2, nodes3)
+        for lane in range(lanes):
+            out[r + lane] = np.int64(counts[lane]) - 1
 
 
 @numba.njit(cache=True, parallel=prange_only())
@@ -274,7 +304,6 @@ def lz78(keys, m):
     n = keys.shape[0]
     out = np.empty(n, dtype=np.int64)
     for b in numba.prange((n + _BLOCK - 1) // _BLOCK):
-        child = np.empty((m + 1, 2), dtype=np.int32)
-        for r in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
-            out[r] = _lz78_row(keys[r], m, child)
+        child = np.empty((4, 2 * (m + 1)), dtype=np.uint32)
+        _lz78_rows(keys, b * _BLOCK, min(n, (b + 1) * _BLOCK), m, child, out)
     return out

@@ -1,19 +1,49 @@
 """Numba kernel: the Walsh spectrum of packed functions, summed by degree.
 
 Pure array-in / array-out.  Function r, read on the cube (input i is vertex
-``vertices[i]``), becomes F = (-1)^f; an in-place fast Walsh–Hadamard
-transform gives m F̂(S) = Σ_x F(x) (-1)^{|S ∩ x|} for every S in natural order,
-and row r of the result is W_k = Σ_{|S|=k} F̂(S)^2 for k = 0..n.  Rows are
-independent, so results do not depend on the thread count.
+``vertices[i]``), becomes F = (-1)^f, and m F̂(S) = Σ_x F(x) (-1)^{|S ∩ x|}
+= m - 2 |f ⊕ χ_S| for every S, where χ_S is the parity of the bits in S.
+For n <= 8 every coefficient is that popcount against a table of the m
+parity strings (m·W words per function, no branches); above, an in-place
+fast Walsh–Hadamard transform gives them (m log m additions).  Row r of the
+result is W_k = Σ_{|S|=k} F̂(S)^2 for k = 0..n, summed exactly in integers
+and scaled by 1/m² once.  Rows are independent, so results do not depend on
+the thread count.
 """
 
 import numba
 import numpy as np
 
+from . import prange_only
+from .bits import popcount64
+
 __all__ = ["walsh_degree_weights"]
 
+# Functions per parallel work item (scratch is allocated once per item).
+_BLOCK = 1024
+# Largest n whose coefficients come from the table of parity strings (m * W words: 8 KiB at n = 8).
+_PARITY_MAX_N = 8
+_ONE = np.uint64(1)
 
-@numba.njit(cache=True, parallel=True)
+
+@numba.njit(cache=True)
+def _parity_strings(n, n_w):
+    """Packed χ_S for every S in 0..2**n - 1: bit x of row S is the parity of |S ∩ x|."""
+    m = 1 << n
+    table = np.zeros((m, n_w), dtype=np.uint64)
+    for s in range(m):
+        for x in range(m):
+            parity = 0
+            common = s & x
+            while common:
+                parity ^= 1
+                common &= common - 1
+            if parity:
+                table[s, x >> 6] |= _ONE << np.uint64(x & 63)
+    return table
+
+
+@numba.njit(cache=True, parallel=prange_only())
 def walsh_degree_weights(keys, vertices, n):
     """Spectral weight at each degree of every packed function.
 
@@ -28,27 +58,55 @@ def walsh_degree_weights(keys, vertices, n):
     Returns
     -------
     ndarray of float64, shape (N, n + 1)
+        Exact (every W_k is a multiple of 1/m² below 1) for n <= 17.
     """
     m = 1 << n
+    n_w = keys.shape[1]
     degree = np.zeros(m, dtype=np.int64)
     for s in range(1, m):
         degree[s] = degree[s >> 1] + (s & 1)
-    out = np.zeros((keys.shape[0], n + 1))
+    identity = True
+    for i in range(m):
+        identity = identity and vertices[i] == i
+    use_table = n <= _PARITY_MAX_N
+    parity = _parity_strings(n if use_table else 0, n_w)
+    rows = keys.shape[0]
+    out = np.zeros((rows, n + 1))
     scale = 1.0 / (float(m) * float(m))
-    for r in numba.prange(keys.shape[0]):
-        values = np.empty(m)
-        for i in range(m):
-            bit = (keys[r, i >> 6] >> np.uint64(i & 63)) & np.uint64(1)
-            values[vertices[i]] = 1.0 - 2.0 * float(bit)
-        half = 1
-        while half < m:
-            for start in range(0, m, 2 * half):
-                for j in range(start, start + half):
-                    a = values[j]
-                    b = values[j + half]
-                    values[j] = a + b
-                    values[j + half] = a - b
-            half *= 2
-        for s in range(m):
-            out[r, degree[s]] += values[s] * values[s] * scale
+    for blk in numba.prange((rows + _BLOCK - 1) // _BLOCK):
+        on_cube = np.empty(n_w, dtype=np.uint64)
+        values = np.empty(m, dtype=np.int64)
+        weights = np.empty(n + 1, dtype=np.int64)
+        for r in range(blk * _BLOCK, min(rows, (blk + 1) * _BLOCK)):
+            if identity:
+                for w in range(n_w):
+                    on_cube[w] = keys[r, w]
+            else:
+                on_cube[:] = 0
+                for i in range(m):
+                    bit = (keys[r, i >> 6] >> np.uint64(i & 63)) & _ONE
+                    on_cube[vertices[i] >> 6] |= bit << np.uint64(vertices[i] & 63)
+            if use_table:
+                for s in range(m):
+                    differ = np.uint64(0)
+                    for w in range(n_w):
+                        differ += popcount64(on_cube[w] ^ parity[s, w])
+                    values[s] = m - 2 * np.int64(differ)
+            else:
+                for x in range(m):
+                    values[x] = 1 - 2 * np.int64((on_cube[x >> 6] >> np.uint64(x & 63)) & _ONE)
+                half = 1
+                while half < m:
+                    for start in range(0, m, 2 * half):
+                        for j in range(start, start + half):
+                            a = values[j]
+                            b = values[j + half]
+                            values[j] = a + b
+                            values[j + half] = a - b
+                    half *= 2
+            weights[:] = 0
+            for s in range(m):
+                weights[degree[s]] += values[s] * values[s]
+            for k in range(n + 1):
+                out[r, k] = float(weights[k]) * scale
     return out

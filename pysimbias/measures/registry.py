@@ -23,6 +23,7 @@ __all__ = [
     "available_measures",
     "compute_measures",
     "run_measures",
+    "shared_value",
 ]
 
 _REGISTRY = {}
@@ -52,6 +53,10 @@ class MeasureContext:
     results : mapping of str to ndarray, optional
         Values of the measures named in ``requires``, filled in by
         :func:`compute_measures`.
+    shared : dict, optional
+        Intermediate arrays that several measures of the same keys read (one
+        fused kernel pass fills them), kept for one :func:`compute_measures`
+        call; None outside one, so a measure then computes what it needs.
     """
 
     m: int
@@ -62,6 +67,7 @@ class MeasureContext:
     target: object = None
     training_set: object = None
     results: Mapping[str, np.ndarray] = field(default_factory=lambda: MappingProxyType({}))
+    shared: dict | None = None
 
     def __post_init__(self):
         if int(self.m) < 1:
@@ -218,6 +224,7 @@ def compute_measures(keys, context, names=None):
         for name in names:
             _check_applies(name, context)
     results = {}
+    context = replace(context, shared={})
     for name in _closure(names):
         measure = _REGISTRY[name]
         inputs = MappingProxyType({req: results[req] for req in measure.requires})
@@ -229,3 +236,12 @@ def compute_measures(keys, context, names=None):
             )
         results[name] = values
     return {name: results[name] for name in names}
+
+
+def shared_value(context, name, compute):
+    """``compute()``, computed once per :func:`compute_measures` call and shared under ``name`` there."""
+    if context.shared is None:
+        return compute()
+    if name not in context.shared:
+        context.shared[name] = compute()
+    return context.shared[name]

@@ -20,14 +20,15 @@ import math
 import numpy as np
 
 from ..kernels.walsh import walsh_degree_weights as _walsh_kernel
-from .continuity import cube_disagreements
+from .continuity import counting_cube_counts, cube_disagreements
 from .registry import Measure, register_measure
 
 __all__ = ["walsh_degree_weights", "counting_walsh_spectrum", "walsh_spectrum", "walsh_spectrum_entry"]
 
 
 def _walsh_degree(keys, context):
-    counts, _ = cube_disagreements(keys, context.vertices, 1)
+    shared = counting_cube_counts(keys, context)
+    counts = cube_disagreements(keys, context.vertices, 1)[0] if shared is None else shared[:, 0]
     return 2.0 * counts / len(context.vertices)
 
 

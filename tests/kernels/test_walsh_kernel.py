@@ -29,3 +29,29 @@ def test_kernel_matches_direct_sums(encoding, n):
     np.testing.assert_allclose(fast, [walsh_weights_reference(row, enc.vertices, n) for row in bits], atol=1e-12)
     assert fast[-3].tolist() == fast[-2].tolist() == [1.0] + [0.0] * n   # constants: all weight at degree 0
     assert fast[-1].tolist() == [0.0] * n + [1.0]                         # parity of all bits: degree n
+
+
+def hadamard_weights(bits, vertices, n):
+    """W_k by a dense Sylvester–Hadamard matrix product in integers, divided by m² once (exact)."""
+    m = 1 << n
+    hadamard = np.ones((1, 1), dtype=np.int64)
+    for _ in range(n):
+        hadamard = np.block([[hadamard, hadamard], [hadamard, -hadamard]])
+    signs = np.empty((bits.shape[0], m), dtype=np.int64)
+    signs[:, vertices] = 1 - 2 * bits.astype(np.int64)
+    degree = np.array([bin(s).count("1") for s in range(m)])
+    squares = (signs @ hadamard.T) ** 2
+    return np.stack([np.bincount(degree, row, minlength=n + 1) for row in squares]) / float(m * m)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 6, 7, 8, 9, 10])
+@pytest.mark.parametrize("order", ["counting", "shuffled"])
+def test_both_transforms_equal_dense_hadamard_exactly(n, order):
+    """The parity-table path (n <= 8) and the fast transform (n > 8) give the exact weights, in any vertex order."""
+    m = 1 << n
+    vertices = np.arange(m) if order == "counting" else np.random.default_rng(n).permutation(m)
+    generator = np.random.default_rng(100 + n)
+    bits = np.vstack([np.zeros(m, bool), np.ones(m, bool), np.arange(m) % 2 == 1,
+                      generator.random((20, m)) < generator.random((20, 1))])
+    np.testing.assert_array_equal(walsh_degree_weights(pack_bits(bits), vertices, n),
+                                  hadamard_weights(bits, vertices, n))

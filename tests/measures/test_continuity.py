@@ -7,10 +7,11 @@ from hypothesis import strategies as st
 
 from pysimbias.kernels.bits import keys_to_text, pack_bits
 from pysimbias.inputs.encodings import make_encoding
-from pysimbias.inputs.graphs import graph_from_pairs, make_graph, xor_differences
+from pysimbias.inputs.graphs import graph_from_pairs, hypercube_pairs, make_graph, xor_differences
 from pysimbias.measures import MeasureContext, compute_measures
-from pysimbias.kernels.graph import (critical_inputs, edge_disagreements, xor_critical_inputs,
+from pysimbias.kernels.graph import (critical_inputs, cube_counts, edge_disagreements, xor_critical_inputs,
                                               xor_disagreements)
+from pysimbias.measures.continuity import cube_disagreements, generalization_complexity
 from reference_metric import (bits_of, boundary_reference, csr_reference, gc_reference, hamming_pairs,
                               total_influence_reference, walsh_degree_reference)
 
@@ -155,6 +156,43 @@ def test_xor_kernels_equal_the_edge_kernels(n, data):
     graph = graph_from_pairs("test", m, u, v)
     np.testing.assert_array_equal(xor_critical_inputs(keys, np.array(diffs)),
                                   critical_inputs(keys, graph.indptr, graph.indices))
+
+
+def edge_case_rows(m, seed):
+    """All-zeros, all-ones, alternating, one 1, then random rows of several densities."""
+    fixed = np.array([np.zeros(m, bool), np.ones(m, bool), np.arange(m) % 2 == 1, np.arange(m) == m - 1])
+    generator = np.random.default_rng(seed)
+    return np.concatenate([fixed, generator.random((60, m)) < generator.random((60, 1))])
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 6, 7, 8, 9])
+def test_cube_counts_equal_the_per_measure_kernels(n):
+    """The fused cube pass counts what the edge kernels count at distance 1 and 2, on any word count."""
+    m = 1 << n
+    keys = pack_bits(edge_case_rows(m, seed=n))
+    counts = cube_counts(keys, n)
+    u1, v1 = hypercube_pairs(np.arange(m), 1)
+    u2, v2 = hypercube_pairs(np.arange(m), 2)
+    np.testing.assert_array_equal(counts[:, 0], edge_disagreements(keys, u1, v1))
+    graph = graph_from_pairs("cube", m, u1, v1)
+    np.testing.assert_array_equal(counts[:, 1], critical_inputs(keys, graph.indptr, graph.indices))
+    np.testing.assert_array_equal(counts[:, 2], edge_disagreements(keys, u2, v2))
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 8])
+def test_fused_cube_measures_are_bit_identical(n):
+    """boundary, csr, gc and walsh_degree through the shared cube pass equal the unfused formulas exactly."""
+    m = 1 << n
+    keys = pack_bits(edge_case_rows(m, seed=10 + n))
+    encoding = make_encoding("binary", n)
+    values = compute_measures(keys, MeasureContext.for_encoding(encoding, make_graph("auto", encoding)), CONTINUITY)
+    vertices = np.arange(m)
+    u, v = hypercube_pairs(vertices, 1)
+    graph = graph_from_pairs("cube", m, u, v)
+    np.testing.assert_array_equal(values["gc"], generalization_complexity(keys, vertices))
+    np.testing.assert_array_equal(values["walsh_degree"], 2.0 * cube_disagreements(keys, vertices, 1)[0] / m)
+    np.testing.assert_array_equal(values["boundary"], edge_disagreements(keys, u, v) / u.shape[0])
+    np.testing.assert_array_equal(values["csr"], critical_inputs(keys, graph.indptr, graph.indices) / m)
 
 
 def test_xor_differences_only_for_whole_xor_classes():
