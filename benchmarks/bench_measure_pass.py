@@ -14,8 +14,7 @@ Run: ``python benchmarks/bench_measure_pass.py [--samples N] [--before PACKAGE]`
 import argparse
 import importlib
 
-from common import best_times, cpu_time, machine_line
-import pysimbias
+from common import best_times, cpu_time, machine_line, perceptron_table_batches
 
 
 def workloads(package, keys, counts, context, batches, names):
@@ -40,14 +39,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     print(machine_line())
-    from pysimbias.store.rundir import function_batch_rows
-
-    run = pysimbias.sample(prior="perceptron", n=7, samples=int(args.samples), seed=1)
-    hist, context = run.histogram, run.measure_context()
-    step = function_batch_rows(hist.m)
-    batches = [slice(start, start + step) for start in range(0, hist.distinct, step)]
-    names = list(run.measures)
-    print(f"{hist.distinct:,} distinct functions of {hist.samples:,} samples, {len(batches)} batches of {step:,}")
+    run, hist, context, batches, names = perceptron_table_batches(args.samples)
     packages = ["pysimbias"] + ([args.before] if args.before else [])
     jobs = [workloads(package, hist.keys, hist.counts, context, batches, names) for package in packages]
     header = "".join(f" {p + ' wall':>18} {p + ' CPU':>18}" for p in packages)

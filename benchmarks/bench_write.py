@@ -14,12 +14,10 @@ import io
 import resource
 import time
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from common import machine_line
-import pysimbias
+from common import machine_line, perceptron_table_batches
 from pysimbias.measures import compute_measures
 from pysimbias.measures.walsh import walsh_degree_weights
 from pysimbias.store.aggregates import AggregateBuilder, keys_texts
@@ -47,12 +45,8 @@ def main():
     parser.add_argument("--samples", type=float, default=3e6)
     args = parser.parse_args()
     print(machine_line())
-    run = pysimbias.sample(prior="perceptron", n=7, samples=int(args.samples), seed=1)
-    hist, context = run.histogram, run.measure_context()
+    run, hist, context, batches, names = perceptron_table_batches(args.samples)
     step = function_batch_rows(hist.m)
-    batches = [slice(start, start + step) for start in range(0, hist.distinct, step)]
-    print(f"{hist.distinct:,} distinct functions of {hist.samples:,} samples, {len(batches)} batches of {step:,}")
-    names = list(run.measures)
     for name in names:
         timed(f"measure {name}", hist.distinct,
               lambda: [compute_measures(hist.keys[rows], context, [name]) for rows in batches])

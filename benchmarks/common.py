@@ -71,3 +71,21 @@ def report(name, rate, unit, baseline_rate=None, baseline_name="plain NumPy"):
     if baseline_rate:
         line += f" | {baseline_name}: {baseline_rate:,.0f} {unit} | ratio {rate / baseline_rate:.1f}x"
     print(line, flush=True)
+
+
+def perceptron_table_batches(samples):
+    """The distinct functions of a perceptron run (n = 7, seed 1), cut into ``functions.parquet``'s row batches.
+
+    Returns the run, its histogram, its measure context, the batches (slices
+    of the table in table order) and the default measures' names; prints the
+    sizes.
+    """
+    import pysimbias
+    from pysimbias.store.rundir import function_batch_rows
+
+    run = pysimbias.sample(prior="perceptron", n=7, samples=int(samples), seed=1)
+    hist, context = run.histogram, run.measure_context()
+    step = function_batch_rows(hist.m)
+    batches = [slice(start, start + step) for start in range(0, hist.distinct, step)]
+    print(f"{hist.distinct:,} distinct functions of {hist.samples:,} samples, {len(batches)} batches of {step:,}")
+    return run, hist, context, batches, list(run.measures)
