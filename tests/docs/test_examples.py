@@ -5,7 +5,7 @@ command (subcommand and every flag), and each ``python SCRIPT.py`` line
 against the script's own flags; then, unless the block is marked with
 ``<!-- skip-example -->`` on the line above it, the ``pysimbias`` lines run
 in document order, in a temporary folder, at small sample sizes (``--samples``
-rewritten to at most QUICK_SAMPLES, plots skipped), together with the
+rewritten to at most QUICK_SAMPLES, `posterior --samples` and `train --runs` capped, plots skipped), together with the
 document's ```python blocks and its ``--quick`` script lines.
 """
 
@@ -29,6 +29,8 @@ SEPARATORS = {"&&", ";", "||", "|"}
 QUICK_SAMPLES = {"learner": 100, "": 2_000}
 #: Counting-measure samples and bootstrap replicates of an example comparison.
 QUICK_COMPARE = {"--baseline-samples": "2000", "--bootstrap": "10"}
+#: The size flag of each learning command and its cap in an example run.
+QUICK_LEARNING = {"posterior": ("--samples", 20_000), "train": ("--runs", 100)}
 
 
 @dataclass
@@ -117,28 +119,31 @@ def _capped(value, cap):
     return str(min(int(float(value)), cap))
 
 
+def _cap_flag(args, flag, cap):
+    """Cap ``flag``'s value at ``cap`` in place, adding the flag when it is missing."""
+    if flag in args:
+        at = args.index(flag) + 1
+        args[at] = _capped(args[at], cap)
+    else:
+        args += [flag, str(cap)]
+
+
 def quick_args(words):
     """A ``pysimbias`` line's arguments, rewritten to run in seconds."""
     args = list(words[1:])
-    if args[:1] == ["sample"] and "--help" not in args:
+    if "--help" in args or not args:
+        return args
+    if args[0] == "sample":
         prior = args[args.index("--prior") + 1] if "--prior" in args else "mlp"
-        cap = QUICK_SAMPLES.get(prior.partition(":")[0], QUICK_SAMPLES[""])
-        if "--samples" in args:
-            at = args.index("--samples") + 1
-            args[at] = _capped(args[at], cap)
-        else:
-            args += ["--samples", str(cap)]
-        if "--no-plots" not in args:
-            args.append("--no-plots")
-    if args[:1] == ["compare"] and "--help" not in args:
+        _cap_flag(args, "--samples", QUICK_SAMPLES.get(prior.partition(":")[0], QUICK_SAMPLES[""]))
+    elif args[0] in QUICK_LEARNING:
+        flag, cap = QUICK_LEARNING[args[0]]
+        _cap_flag(args, flag, cap)
+    elif args[0] == "compare":
         for flag, value in QUICK_COMPARE.items():
-            if flag in args:
-                at = args.index(flag) + 1
-                args[at] = _capped(args[at], int(value))
-            else:
-                args += [flag, value]
-        if "--no-plots" not in args:
-            args.append("--no-plots")
+            _cap_flag(args, flag, int(value))
+    if args[0] in ("sample", "compare") and "--no-plots" not in args:
+        args.append("--no-plots")
     return args
 
 
@@ -222,3 +227,6 @@ def test_command_lines_split_and_rewrite():
                      ["pysimbias", "sample", "--samples", "1e9", "--out", "runs/big", "--resume"]]
     assert quick_args(lines[3]) == ["sample", "--samples", "2000", "--out", "runs/big", "--resume", "--no-plots"]
     assert quick_args(["pysimbias", "sample", "--prior", "learner:knn"])[-3:] == ["--samples", "100", "--no-plots"]
+    assert quick_args(["pysimbias", "posterior", "--samples", "1e6", "--n", "5"]) == ["posterior", "--samples", "20000",
+                                                                                     "--n", "5"]
+    assert quick_args(["pysimbias", "train", "--n", "5"]) == ["train", "--n", "5", "--runs", "100"]
