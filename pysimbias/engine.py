@@ -10,7 +10,9 @@ counts the chunks into a table of at most ``plan.table_rows`` functions
 (a :class:`SegmentWriter`) and saves that table as a sorted segment of the
 run's progress (see :mod:`pysimbias.store.checkpoint`) every
 ``checkpoint_every`` seconds and whenever it is full, so memory stays
-bounded and a killed run loses at most the chunks of one interval.
+bounded and a killed run loses at most the chunks of one interval.  The
+last table is handed back unsaved (a :class:`LastTable`), for the final
+merge to take from memory.
 """
 
 import contextlib
@@ -38,6 +40,7 @@ __all__ = [
     "count_functions",
     "record_chunks",
     "SegmentWriter",
+    "LastTable",
     "thread_limit",
 ]
 
@@ -219,18 +222,49 @@ class SegmentWriter:
 
     def save(self):
         """Write the table as a segment covering its chunks and start afresh (nothing if it holds no chunk)."""
-        if self.chunks:
-            self._progress.write_segment(self.counter.sorted_blocks(self._plan.block_rows), self.chunks,
-                                         self.tally)
+        self.last().save()
+
+    def last(self):
+        """The table not saved yet, as a :class:`LastTable`; the writer starts afresh."""
+        table = LastTable(self._progress, self.counter, self.chunks, self.tally, self._plan.block_rows)
         self._fresh()
+        return table
+
+
+class LastTable:
+    """The counting table of the chunks counted since the last segment, not saved yet.
+
+    A run's final merge takes it from memory (no sort, write and read back);
+    :meth:`save` writes it as a segment instead, when it cannot.
+
+    Attributes
+    ----------
+    counter : KeyCounter
+    chunks : list of int
+        The chunks it holds.
+    tally : ndarray of int64 or None
+        Their summed tally.
+    """
+
+    def __init__(self, progress, counter, chunks, tally, block_rows):
+        self._progress = progress
+        self.counter, self.chunks, self.tally = counter, chunks, tally
+        self._block_rows = block_rows
+
+    def save(self):
+        """Write the table as a segment of the run's progress (nothing if it holds no chunk); it is then empty."""
+        if self.chunks:
+            self._progress.write_segment(self.counter.sorted_blocks(self._block_rows), self.chunks, self.tally)
+        self.counter, self.chunks, self.tally = None, [], None
 
 
 def record_chunks(prior, seed, chunks, progress, plan, checkpoint_every=CHECKPOINT_EVERY, on_chunk=None,
                   expected_total=None):
     """Count chunks into a run's progress, within a memory plan.
 
-    Every chunk of ``chunks`` is sampled and added to a :class:`SegmentWriter`;
-    when this returns (or Ctrl-C stops it), every counted chunk is in a segment.
+    Every chunk of ``chunks`` is sampled and added to a :class:`SegmentWriter`.
+    When Ctrl-C stops it, every counted chunk is in a segment; when it
+    returns, every chunk is in a segment or in the returned table.
 
     Parameters
     ----------
@@ -247,6 +281,13 @@ def record_chunks(prior, seed, chunks, progress, plan, checkpoint_every=CHECKPOI
     expected_total : int, optional
         Samples still to compute: a hint that lets the counting table
         grow in fewer, larger steps when most samples are new functions.
+
+    Returns
+    -------
+    LastTable
+        The chunks counted since the last segment, in memory: the caller
+        merges them from there or saves them.  A process killed before
+        either loses at most these chunks, which a resume computes again.
     """
     table = SegmentWriter(progress, prior.n_words, plan, checkpoint_every, expected_total)
     try:
@@ -258,4 +299,4 @@ def record_chunks(prior, seed, chunks, progress, plan, checkpoint_every=CHECKPOI
     except KeyboardInterrupt:  # Ctrl-C: keep what was counted (a killed process keeps its last segment)
         table.save()
         raise
-    table.save()
+    return table.last()

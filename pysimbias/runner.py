@@ -9,8 +9,11 @@
 3. count the chunks not done yet into that progress, locally
    (:func:`pysimbias.engine.record_chunks`) or on a Dask cluster
    (:func:`pysimbias.distributed.record_on_cluster`);
-4. merge the sorted segments into ``functions.parquet`` as a stream
-   (:mod:`pysimbias.store.merge`), measuring one batch at a time;
+4. put the functions of the sorted segments and of the last counting table
+   (kept in memory, not saved) in the table's order: in memory when they fit
+   the budget's counting table, else by merging on disk
+   (:mod:`pysimbias.store.merge`); write ``functions.parquet``, measuring
+   one batch at a time;
    accumulating the bounded aggregates (:mod:`pysimbias.store.aggregates`)
    in the same pass;
 5. draw the plots from the aggregates, write the manifest last, and delete
@@ -38,8 +41,9 @@ from .errors import InvalidParameterError, RunDirectoryError
 from .measures import compute_measures, run_measures
 from .measures.walsh import walsh_degree_weights, walsh_spectrum_entry
 from .store.aggregates import AGGREGATES, AggregateBuilder, keys_texts
+from .store.background import InOrder
 from .store.memory import MemoryPlan, parse_memory, peak_rss
-from .store.merge import count_sorted, merge_files, rebatch, text_order
+from .store.merge import count_in_memory, count_sorted, fits_in_memory, merge_files, rebatch, text_order
 from .warmup import warm_up
 from .run import (check_callback, check_sampler, measure_context, package_versions, plan_run, prepare, run_description,
                   task_description, validated_config)
@@ -217,21 +221,29 @@ def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client,
     clock = time.perf_counter()
     with thread_limit(threads):
         if client is None:
-            record_chunks(prior, config.seed, pending, progress_dir, plan, checkpoint_every, progress,
-                          expected_total=config.samples - resumed)
+            last = record_chunks(prior, config.seed, pending, progress_dir, plan, checkpoint_every, progress,
+                                 expected_total=config.samples - resumed)
             backend = {"name": "local"}
         else:
+            last = None
             backend = {"name": "dask", **record_on_cluster(client, config, pending, progress_dir, plan,
                                                            checkpoint_every, progress)}
     elapsed = time.perf_counter() - clock
-    if not progress_dir.done.all():
+    sampling_io = progress_dir.write_seconds
+    done = progress_dir.done.copy()
+    if last is not None:
+        done[np.asarray(last.chunks, dtype=np.int64)] = True
+    if not done.all():
         raise RunDirectoryError(f"{progress_dir.directory} lost track of some chunks; run again with --resume")
     segments = len(progress_dir.segments)
-    notify(f"sampling done; merging {segments} segment{'s' * (segments != 1)} into {FUNCTIONS} and measuring")
+    notify(f"sampling done; merging {segments} segment{'s' * (segments != 1)}"
+           f"{' and the last table' if last is not None and last.chunks else ''} into {FUNCTIONS} and measuring")
     clock = time.perf_counter()
-    digest, aggregates, names, walsh, measure_seconds = _write_functions(out, progress_dir, plan, prior, *measuring)
+    digest, aggregates, names, walsh, measure_seconds = _write_functions(out, progress_dir, last, plan, prior,
+                                                                         *measuring)
     samples, distinct = aggregates.samples, aggregates.distinct
-    tally = progress_dir.tally()
+    tallies = [t for t in (progress_dir.tally(), None if last is None else last.tally) if t is not None]
+    tally = np.sum(tallies, axis=0) if tallies else None
     kept = config.samples if tally is None else config.samples - int(tally[0])
     if tally is not None:
         wrong = samples != kept or int(tally.sum()) != config.samples
@@ -244,12 +256,13 @@ def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client,
                                 f"{kept:,}; pass --force to sample again")
     notices, written = list(progress_dir.notices), []
     files = {FUNCTIONS: digest, AGGREGATES: write_aggregates(out, aggregates)}
-    merge_seconds = time.perf_counter() - clock - measure_seconds
+    merge_io = progress_dir.write_seconds - sampling_io  # the last table saved, when it did not fit in memory
+    merge_seconds = time.perf_counter() - clock - measure_seconds - merge_io
     clock = time.perf_counter()
     if plots:
         plot_notices, written = _plot(out, config, encoding, aggregates, notify, walsh)
         notices += plot_notices
-    phases = {"sampling": elapsed - progress_dir.write_seconds, "progress_io": progress_dir.write_seconds,
+    phases = {"sampling": elapsed - sampling_io, "progress_io": progress_dir.write_seconds,
               "merge": merge_seconds, "measures": measure_seconds, "plots": time.perf_counter() - clock}
     extra = {
         "versions": package_versions(),
@@ -258,7 +271,8 @@ def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client,
         "compile_seconds": round(compile_seconds, 3),
         "backend": backend,
         "memory": {**plan.describe(), "peak_rss_bytes": peak_rss()},
-        "progress": {"resumed_samples": resumed, "segments": segments, "checkpoint_every": checkpoint_every,
+        "progress": {"resumed_samples": resumed, "segments": len(progress_dir.segments),
+                     "checkpoint_every": checkpoint_every,
                      "written_bytes": progress_dir.written_bytes, "notices": notices},
         "phase_seconds": {name: round(seconds, 3) for name, seconds in phases.items()},
         "prior": prior.describe(),
@@ -272,17 +286,37 @@ def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client,
     return read_manifest(out)
 
 
-def _write_functions(out, progress_dir, plan, prior, context, names):
-    """Merge the segments into ``functions.parquet``, accumulating its aggregates in the same pass.
+def _count_ordered(progress_dir, last, plan, n_words):
+    """The run's functions in count order, as blocks: from the segments and the last table (or None).
+
+    When their rows fit the plan's counting table, the segments are added
+    to the last table in memory and sorted there; otherwise the last table
+    is saved as a segment, and the segments are merged on disk.
+    """
+    scratch = progress_dir.scratch()
+    counter = None if last is None else last.counter
+    segments = [progress_dir.segments[seq] for seq in sorted(progress_dir.segments)]
+    if fits_in_memory(segments, counter, plan):
+        return count_in_memory(segments, counter, plan, n_words)
+    if last is not None:
+        last.save()
+    segments = [progress_dir.segments[seq] for seq in sorted(progress_dir.segments)]
+    merged = merge_files(segments, text_order, True, plan, scratch, n_words)
+    return count_sorted(merged, plan, scratch, n_words)
+
+
+def _write_functions(out, progress_dir, last, plan, prior, context, names):
+    """Merge the segments and the last table into ``functions.parquet``, accumulating its aggregates in the same pass.
 
     Returns its digest, the :class:`~pysimbias.store.aggregates.Aggregates`,
     the measure names, the Walsh spectrum entry (None unless the encoding
     is a bit-vector one) and the seconds spent measuring.
     """
-    scratch = progress_dir.scratch()
-    segments = [progress_dir.segments[seq] for seq in sorted(progress_dir.segments)]
-    merged = merge_files(segments, text_order, True, plan, scratch, prior.n_words)
-    ordered = count_sorted(merged, plan, scratch, prior.n_words)
+    return _write_ordered(out, _count_ordered(progress_dir, last, plan, prior.n_words), prior, context, names)
+
+
+def _write_ordered(out, ordered, prior, context, names):
+    """Write ``functions.parquet`` from the (keys, counts) blocks of ``ordered``; returns as :func:`_write_functions`."""
     totals = {"samples": 0, "names": [], "walsh": 0.0, "dtypes": {}, "seconds": 0.0}
     builder = AggregateBuilder(prior.m)
 
@@ -296,7 +330,7 @@ def _write_functions(out, progress_dir, plan, prior, context, names):
             if context.vertices is not None:
                 totals["walsh"] = totals["walsh"] + counts @ walsh_degree_weights(keys, context.vertices, context.n)
             totals["seconds"] += time.perf_counter() - clock
-            builder.add(counts, measures, keys_texts(keys, prior.m))
+            aggregating.submit(builder.add, counts, measures, keys_texts(keys, prior.m))
             yield keys, counts, measures
         if not totals["names"]:  # nothing kept (a posterior that accepted no draw): an empty table
             keys = np.zeros((0, prior.n_words), dtype=np.uint64)
@@ -305,7 +339,9 @@ def _write_functions(out, progress_dir, plan, prior, context, names):
             totals["dtypes"] = {name: values.dtype for name, values in measures.items()}
             yield keys, np.zeros(0, dtype=np.int64), measures
 
-    digest = write_function_batches(out, prior.m, batches())
+    # The aggregates accumulate on a thread of their own, as the table is written on another.
+    with InOrder("aggregates") as aggregating:
+        digest = write_function_batches(out, prior.m, batches())
     # No spectrum off the cube, nor of an empty table (a posterior that accepted nothing).
     walsh = (None if context.vertices is None or not totals["samples"]
              else walsh_spectrum_entry(totals["walsh"], totals["samples"], context.n))

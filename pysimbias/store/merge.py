@@ -8,17 +8,21 @@ any number of sorted streams block by block (vectorised: each step emits every
 row up to the smallest last row among the blocks in hand); :func:`count_sorted`
 turns the text-ordered stream of all functions into the count order with an
 external sort, and :func:`rebatch` cuts a stream into the output's batches.
-Memory stays within the :class:`~pysimbias.store.memory.MemoryPlan`.
+When every row fits the plan's counting table, :func:`count_in_memory` skips
+both merges: it adds the files' rows to a counting table and sorts that in
+memory.  Memory stays within the :class:`~pysimbias.store.memory.MemoryPlan`.
 """
 
 from pathlib import Path
 
 import numpy as np
 
-from ..kernels.bits import count_order_words, text_order_words
+from ..histogram import KeyCounter
+from ..kernels.bits import count_order_words, order_count_words, text_order_words
 from .spill import TableReader, write_table
 
-__all__ = ["text_order", "count_order", "merge_streams", "merge_files", "count_sorted", "rebatch"]
+__all__ = ["text_order", "count_order", "merge_streams", "merge_files", "count_sorted", "fits_in_memory",
+           "count_in_memory", "rebatch"]
 
 
 def _as_bytes(words):
@@ -177,6 +181,32 @@ def count_sorted(stream, plan, scratch, n_words):
     yield from merge_files(runs, count_order, False, plan, scratch, n_words)
     for path in runs:
         path.unlink(missing_ok=True)
+
+
+def fits_in_memory(paths, counter, plan):
+    """Whether the rows of table files ``paths``, with those of ``counter`` (or None), fit ``plan.table_rows``."""
+    held = 0 if counter is None else counter.distinct
+    return held + sum(TableReader(path).rows for path in paths) <= plan.table_rows
+
+
+def count_in_memory(paths, counter, plan, n_words):
+    """The functions of table files and of a counting table, in count order: one block.
+
+    The files' rows are added to ``counter`` (a
+    :class:`~pysimbias.histogram.KeyCounter`, left empty; None starts one),
+    which is then sorted in memory, as a run held in memory is; for rows
+    that :func:`fits_in_memory`.
+
+    Yields
+    ------
+    (keys, counts), the one block in count order.
+    """
+    if counter is None:
+        counter = KeyCounter(n_words, max_distinct=plan.table_rows)
+    for path in paths:
+        for keys, counts in TableReader(path).blocks(plan.block_rows):
+            counter.add(keys, counts)
+    yield order_count_words(counter.take_count_order_words())
 
 
 def rebatch(stream, rows):

@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 
 from ..errors import RunDirectoryError
 from .aggregates import AGGREGATES, aggregates_from_table, read_aggregates_file
+from .background import InOrder
 from ..histogram import Histogram
 from ..kernels.bits import keys_to_text, pack_bits
 
@@ -156,18 +157,19 @@ def write_function_batches(out, m, batches):
     tmp = path.with_name(f".{path.name}.tmp")
     writer = None
     try:
-        for keys, counts, measures in batches:
-            if writer is None:
-                names = list(measures)
-                schema = pa.schema(
-                    [("function", pa.string()), ("count", pa.int64())]
-                    + [(name, pa.from_numpy_dtype(np.asarray(measures[name]).dtype)) for name in names]
-                )
-                # lz4: 1.6x zstd's write speed at 1.8x its size (benchmarks/bench_write.py, docs/performance.md)
-                writer = pq.ParquetWriter(tmp, schema, compression="lz4")
-            columns = [_text_column(keys, m), pa.array(np.asarray(counts, dtype=np.int64))]
-            columns += [pa.array(np.asarray(measures[name])) for name in names]
-            writer.write_batch(pa.record_batch(columns, schema=schema))
+        # The text column and the Parquet encoding of a batch run on a thread
+        # of their own while the caller computes the next batch.
+        with InOrder("parquet") as background:
+            for keys, counts, measures in batches:
+                if writer is None:
+                    names = list(measures)
+                    schema = pa.schema(
+                        [("function", pa.string()), ("count", pa.int64())]
+                        + [(name, pa.from_numpy_dtype(np.asarray(measures[name]).dtype)) for name in names]
+                    )
+                    # lz4: 1.6x zstd's write speed at 1.8x its size (benchmarks/bench_write.py, docs/performance.md)
+                    writer = pq.ParquetWriter(tmp, schema, compression="lz4")
+                background.submit(_write_batch, writer, schema, m, keys, counts, [measures[name] for name in names])
     except BaseException:
         if writer is not None:
             writer.close()
@@ -178,6 +180,13 @@ def write_function_batches(out, m, batches):
     writer.close()
     os.replace(tmp, path)
     return file_sha256(path)
+
+
+def _write_batch(writer, schema, m, keys, counts, measures):
+    """Write one record batch of ``functions.parquet``: the text column, the counts, the measure columns."""
+    columns = [_text_column(keys, m), pa.array(np.asarray(counts, dtype=np.int64))]
+    columns += [pa.array(np.asarray(values)) for values in measures]
+    writer.write_batch(pa.record_batch(columns, schema=schema))
 
 
 def write_aggregates(out, aggregates):
@@ -319,7 +328,8 @@ def _text_column(keys, m):
     """Arrow string array of the functions' text forms, built without Python objects."""
     texts = keys_to_text(keys, m)
     offsets = np.arange(texts.shape[0] + 1, dtype=np.int32) * np.int32(m)
-    return pa.StringArray.from_buffers(texts.shape[0], pa.py_buffer(offsets), pa.py_buffer(texts.tobytes()))
+    # keys_to_text returns a contiguous array, whose buffer Arrow takes without a copy
+    return pa.StringArray.from_buffers(texts.shape[0], pa.py_buffer(offsets), pa.py_buffer(texts))
 
 
 def text_column_bytes(column, m, path=FUNCTIONS):

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from pysimbias.histogram import KeyCounter
 from pysimbias.store.memory import MemoryPlan
-from pysimbias.store.merge import count_order, count_sorted, merge_files, merge_streams, rebatch, text_order
+from pysimbias.store.merge import (count_in_memory, count_order, count_sorted, fits_in_memory, merge_files, merge_streams,
+                                   rebatch, text_order)
 from pysimbias.store.spill import write_table
 
 
@@ -82,6 +83,30 @@ def test_files_and_external_sort_give_the_count_order(tmp_path_factory, data, so
     ordered = list(count_sorted(merged, plan, scratch, n_words))
     assert as_pairs(ordered) == reference_count_order(keys)
     assert sorted(p.name for p in scratch.iterdir()) == sorted(p.name for p in paths)  # scratch files cleaned up
+
+
+@settings(max_examples=60, deadline=None)
+@given(key_multisets(), st.booleans())
+def test_files_counted_in_memory_with_a_table_give_the_count_order(tmp_path_factory, data, with_table):
+    """The last run kept as a counting table (or none), the others as files: one block in count order."""
+    n_words, keys, runs, sizes = data
+    scratch = tmp_path_factory.mktemp("files")
+    table = None
+    if with_table:
+        table = KeyCounter(n_words, capacity=4)
+        table.add(*runs[-1])
+        runs = runs[:-1]
+    paths = []
+    for i, (k, c) in enumerate(runs):
+        paths.append(scratch / f"segment-{i}.bin")
+        write_table(paths[-1], n_words, {}, blocks_of(k, c, sizes))
+    rows = sum(k.shape[0] for k, _ in runs) + (table.distinct if with_table else 0)
+    plan = MemoryPlan(table_rows=rows, block_rows=sizes[0], sort_rows=1, fan_in=2)
+    assert fits_in_memory(paths, table, plan)
+    if rows > 1:
+        assert not fits_in_memory(paths, table, MemoryPlan(table_rows=rows - 1, block_rows=1, sort_rows=1, fan_in=2))
+    ordered = list(count_in_memory(paths, table, plan, n_words))
+    assert len(ordered) == 1 and as_pairs(ordered) == reference_count_order(keys)
 
 
 @settings(max_examples=40, deadline=None)

@@ -13,7 +13,7 @@ import pytest
 
 import cli
 import pysimbias
-from pysimbias import InvalidParameterError, RunDirectoryError, engine
+from pysimbias import InvalidParameterError, RunDirectoryError, engine, runner
 from pysimbias.store.checkpoint import lock_progress
 from pysimbias.store import spill
 from pysimbias.store.memory import MemoryPlan
@@ -56,12 +56,12 @@ def test_directory_run_writes_the_same_bytes_as_the_in_memory_path(tmp_path, sma
     segments = manifest["progress"]["segments"]
     if every is None:  # a segment after every chunk
         assert segments == engine.n_chunks(SMALL["samples"])
-    elif plan is TINY_PLAN:  # a segment whenever the table is full
+    elif plan is TINY_PLAN:  # a segment whenever the table is full, the last one too (it does not fit with them)
         assert 1 < segments < engine.n_chunks(SMALL["samples"])
-    else:
-        assert segments == 1
+    else:  # one table, never saved: the final merge takes it from memory
+        assert segments == 0
     assert set(manifest["phase_seconds"]) == {"sampling", "progress_io", "merge", "measures", "plots"}
-    assert manifest["progress"]["written_bytes"] > 0
+    assert (manifest["progress"]["written_bytes"] > 0) == (segments > 0)
 
 
 def crash_and_resume(tmp_path, monkeypatch, stride):
@@ -192,6 +192,29 @@ def test_a_kill_loses_at_most_the_chunks_since_the_last_save(tmp_path, monkeypat
     monkeypatch.setattr(engine, "CHUNK_SIZE", 500)
     manifest = pysimbias.sample_to_directory(out, plots=False, resume=True, **SMALL)
     assert manifest["progress"]["resumed_samples"] == 6 * 500
+    assert table_of(out) == reference_table(tmp_path, **SMALL)
+
+
+def test_a_crash_while_writing_the_table_loses_only_the_chunks_of_the_last_table(tmp_path, monkeypatch):
+    """The last table goes to the final merge from memory, unsaved: a crash there loses its chunks, no more."""
+    monkeypatch.setattr(engine, "CHUNK_SIZE", 500)
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(engine, "monotonic", lambda: float(next(ticks)))  # 1 s a reading: a segment every 3 chunks
+
+    def killed(*args):
+        raise Crash("killed while writing functions.parquet")
+
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        patch.setattr(runner, "write_function_batches", killed)
+        with pytest.raises(Crash):
+            pysimbias.sample_to_directory(out, plots=False, checkpoint_every=3, **SMALL)
+    saved = engine.CHUNK_SIZE * sum(
+        len(range(*span)) for path in (out / "chunks").glob("segment-*.bin")
+        for span in spill.TableReader(path).header["chunks"])
+    assert 0 < saved < SMALL["samples"]
+    manifest = pysimbias.sample_to_directory(out, plots=False, checkpoint_every=3, resume=True, **SMALL)
+    assert manifest["progress"]["resumed_samples"] == saved and manifest["progress"]["notices"] == []
     assert table_of(out) == reference_table(tmp_path, **SMALL)
 
 
