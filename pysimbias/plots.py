@@ -1,7 +1,8 @@
 """Figures of a run, each drawn with the counting measure alongside.
 
 Every ``*_figure`` function takes plain arrays and returns a matplotlib
-Figure; :func:`plot_aggregates` draws them all from a run's bounded
+Figure (its layout is fitted when it is saved: call ``fig.tight_layout()``
+before saving one yourself); :func:`plot_aggregates` draws them all from a run's bounded
 aggregates (:mod:`pysimbias.store.aggregates`) and saves PNGs, so that no
 plot ever needs the whole table; :func:`plot_run` does it for a run.
 """
@@ -51,9 +52,9 @@ _BASE_COLOR = "0.45"
 
 
 def _finish(fig, ax, title):
+    """Title and grid; the layout is fitted once, when the figure is saved (``tight_layout`` is the costliest step)."""
     ax.set_title(title, fontsize=11)
     ax.grid(True, which="major", alpha=0.3)
-    fig.tight_layout()
     return fig
 
 
