@@ -11,7 +11,13 @@ phases of our run come from its manifest (``compile_seconds`` and
 manifest).  The FP32 FMA peak and NumPy sgemm are measured in the same run
 (:mod:`bench_machine`), and every target of issue 21 is printed as a ratio.
 
-Run: ``python benchmarks/bench_end_to_end.py [--samples 1e8] [--mlp-samples 1e7] [--rounds 2]``
+With ``--tree DIR`` (another checkout of pysimbias, e.g. ``git archive``
+of an older commit, its kernels compiled once beforehand), each round also
+runs that checkout's ``pysimbias sample`` with the same flags, and the two
+are compared phase by phase and by CPU time: a before/after measured in
+turns under the same load.
+
+Run: ``python benchmarks/bench_end_to_end.py [--samples 1e8] [--mlp-samples 1e7] [--rounds 2] [--tree DIR]``
 """
 
 import argparse
@@ -33,10 +39,10 @@ NETWORKS = {"perceptron": ("perceptron", ()), "7-40-40-1": ("mlp", (40, 40))}
 PHASES = ("sampling", "progress_io", "merge", "measures", "plots")
 
 
-def run_process(command):
-    """Run ``command``; return its wall seconds, CPU seconds and peak RSS in GiB (of that process alone)."""
+def run_process(command, cwd=ROOT):
+    """Run ``command`` in ``cwd``; return its wall seconds, CPU seconds and peak RSS in GiB (of that process alone)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -45,11 +51,11 @@ def run_process(command):
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 2**20
 
 
-def ours(prior, samples, out, checkpoint_every):
-    """The ``pysimbias sample`` process, plots included; returns its timings and its manifest."""
+def ours(prior, samples, out, checkpoint_every, tree=ROOT):
+    """The ``pysimbias sample`` process of checkout ``tree``, plots included; returns its timings and its manifest."""
     command = [sys.executable, "cli.py", "sample", "--prior", prior, "--n", "7", "--samples", str(samples),
                "--seed", "0", "--out", str(out), "--force", "--checkpoint-every", str(checkpoint_every)]
-    timings = run_process(command)
+    timings = run_process(command, cwd=tree)
     manifest = json.loads((out / "manifest.json").read_text())
     shutil.rmtree(out)
     return timings, manifest
@@ -76,10 +82,19 @@ def target(text, value, limit, at_least=True):
           f"(ratio {value / limit:.2f}) {'met' if met else 'MISSED'}")
 
 
-def bench(name, samples, numpy_samples, rounds, checkpoint_every, directory):
+def compare_line(name, best, before):
+    """This tree against the ``--tree`` checkout: wall and CPU ratios, and every phase of both."""
+    (wall, cpu, _, manifest), (b_wall, b_cpu, b_rss, b_manifest) = best, before
+    phases = ", ".join(f"{phase} {b_manifest['phase_seconds'][phase]:.1f} -> {manifest['phase_seconds'][phase]:.1f}"
+                       for phase in PHASES)
+    return (f"{name} against --tree (best rounds): {b_wall:.1f} -> {wall:.1f} s wall ({b_wall / wall:.2f}x), "
+            f"{b_cpu:.1f} -> {cpu:.1f} s CPU ({b_cpu / cpu:.2f}x), its peak RSS {b_rss:.2f} GiB; phases (s): {phases}")
+
+
+def bench(name, samples, numpy_samples, rounds, checkpoint_every, directory, tree=None):
     prior, widths = NETWORKS[name]
-    best = None
-    for round_ in range(rounds):  # the two sides take turns, so a drifting machine load hits both
+    best = before = None
+    for round_ in range(rounds):  # the sides take turns, so a drifting machine load hits all of them
         (wall, cpu, rss), manifest = ours(prior, samples, directory / "run", checkpoint_every)
         n_wall, n_cpu, n_rss = numpy_script(widths, numpy_samples)
         print(f"{name} round {round_ + 1}: pysimbias sample {samples:,} in {wall:.1f} s wall, {cpu:.1f} s CPU, "
@@ -87,7 +102,15 @@ def bench(name, samples, numpy_samples, rounds, checkpoint_every, directory):
               f"peak RSS {n_rss:.2f} GiB", flush=True)
         if best is None or wall < best[0]:
             best = wall, cpu, rss, manifest, n_wall, n_cpu, n_rss
+        if tree is not None:
+            (b_wall, b_cpu, b_rss), b_manifest = ours(prior, samples, directory / "run", checkpoint_every, tree)
+            print(f"{name} round {round_ + 1}: --tree {tree}: {b_wall:.1f} s wall, {b_cpu:.1f} s CPU, peak RSS "
+                  f"{b_rss:.2f} GiB; phases {b_manifest['phase_seconds']}", flush=True)
+            if before is None or b_wall < before[0]:
+                before = b_wall, b_cpu, b_rss, b_manifest
     wall, cpu, rss, manifest, n_wall, n_cpu, n_rss = best
+    if before is not None:
+        print(compare_line(name, (wall, cpu, rss, manifest), before))
     rate, n_rate = samples / wall, numpy_samples / n_wall
     print(f"{name}: {rate:,.0f} samples/s whole process ({manifest['distinct']:,} distinct) | NumPy "
           f"{n_rate:,.0f} samples/s | ratio {rate / n_rate:.2f}x wall, {(samples / cpu) / (numpy_samples / n_cpu):.2f}x "
@@ -113,6 +136,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--checkpoint-every", type=float, default=60)
     parser.add_argument("--only", choices=sorted(NETWORKS), default=None)
+    parser.add_argument("--tree", type=Path, default=None,
+                        help="another pysimbias checkout to run in turns with this one (before/after)")
     args = parser.parse_args()
     print(machine_line())
     print(f"load average before: {os.getloadavg()[0]:.1f}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
@@ -124,7 +149,7 @@ def main():
         for name, samples in (("perceptron", args.samples), ("7-40-40-1", args.mlp_samples)):
             if args.only in (None, name):
                 results[name] = bench(name, int(samples), max(1, int(samples * args.numpy_fraction)), args.rounds,
-                                      args.checkpoint_every, directory)
+                                      args.checkpoint_every, directory, args.tree)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     print("targets (issue 21; sizes as run here, the issue's are 1e8 perceptron, 1e7 and 1e8 7-40-40-1):")
