@@ -189,10 +189,14 @@ class AggregateBuilder:
             table = self._cells[name]
             values = np.asarray(measures[name])
             for start, stop in zip(bounds[:-1], bounds[1:]):
-                distinct, inverse = np.unique(values[start:stop], return_inverse=True)
-                functions = np.bincount(inverse, minlength=distinct.shape[0])
-                mass = np.bincount(inverse, weights=counts[start:stop], minlength=distinct.shape[0])
                 cell = int(cells[start])
+                if cell <= EXACT_COUNTS:  # one count in the cell: a value's mass is its functions times it
+                    distinct, functions = np.unique(values[start:stop], return_counts=True)
+                    mass = functions * counts[start]
+                else:
+                    distinct, inverse = np.unique(values[start:stop], return_inverse=True)
+                    functions = np.bincount(inverse, minlength=distinct.shape[0])
+                    mass = np.bincount(inverse, weights=counts[start:stop], minlength=distinct.shape[0])
                 for value, f, w in zip(distinct.tolist(), functions.tolist(), mass.tolist()):
                     entry = table.setdefault((cell, value), [0, 0])
                     entry[0] += f
