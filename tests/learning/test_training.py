@@ -75,8 +75,11 @@ def test_directory_run_resumed_after_crashes_keeps_the_tally(tmp_path, small_chu
     memory.save(tmp_path / "memory", plots=False)
     expected = (tmp_path / "memory" / "functions.parquet").read_bytes()
     plan = MemoryPlan(table_rows=150, block_rows=9, sort_rows=60, fan_in=2)
+    with monkeypatch.context() as patch:  # how many file-system steps a whole run takes
+        counter = StepCounter(patch)
+        pysimbias.sample_to_directory(tmp_path / "whole", task="train", memory=plan, plots=False, **params)
     resumed = []
-    for crash_at in (3, 11, 20):
+    for crash_at in (3, counter.steps // 2, counter.steps - 1):
         out = tmp_path / f"crash{crash_at}"
         with monkeypatch.context() as patch:
             StepCounter(patch, crash_at)
