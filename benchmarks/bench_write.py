@@ -6,12 +6,19 @@ into ``functions.parquet``'s row batches.  Every stage reports functions per
 second of wall time and of CPU time (all threads); the Parquet codecs also
 report bytes per function.
 
-Run: ``python benchmarks/bench_write.py [--samples N]``
+``--whole-pass`` instead times the whole pass that ``pysimbias sample``
+makes over its count-ordered table (measures, aggregates, text column,
+Parquet, hashing), with the writing and the aggregates on their background
+threads (:mod:`pysimbias.store.background`) and with every call made
+inline on the main thread, in turns.
+
+Run: ``python benchmarks/bench_write.py [--samples N] [--whole-pass] [--rounds R]``
 """
 
 import argparse
 import io
 import resource
+import tempfile
 import time
 
 import pyarrow as pa
@@ -40,12 +47,53 @@ def timed(label, rows, func, repeat=2):
     return result
 
 
+class Inline:
+    """Stands in for :class:`pysimbias.store.background.InOrder`: every call made at once, on the caller's thread."""
+
+    def __init__(self, name, ahead=1):
+        pass
+
+    def submit(self, call, *args):
+        call(*args)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        return False
+
+
+def whole_pass(run, hist, rounds):
+    """The run's write pass with background threads and inline, in turns; prints wall and CPU of each."""
+    from pysimbias import runner
+    from pysimbias.run import prepare
+    from pysimbias.store import background, rundir
+
+    out = tempfile.mkdtemp(prefix="pysimbias-write-")
+    sides = {"background threads": background.InOrder, "inline": Inline}
+    for round_ in range(rounds):
+        for label, kind in sides.items():
+            runner.InOrder = rundir.InOrder = kind
+            wall, cpu = time.perf_counter(), _cpu()
+            digest = runner._write_ordered(out, iter([(hist.keys, hist.counts)]), prepare(run.config).prior,
+                                           run.measure_context(), list(run.measures))[0]
+            wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+            print(f"round {round_ + 1}, {label:<20} {wall:6.2f} s wall ({hist.distinct / wall / 1e6:.2f} M/s), "
+                  f"{cpu:6.2f} s CPU, table {digest[:12]}", flush=True)
+    runner.InOrder = rundir.InOrder = background.InOrder
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--samples", type=float, default=3e6)
+    parser.add_argument("--whole-pass", action="store_true", help="time the whole write pass, threaded vs inline")
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     print(machine_line())
     run, hist, context, batches, names = perceptron_table_batches(args.samples)
+    if args.whole_pass:
+        whole_pass(run, hist, args.rounds)
+        return
     step = function_batch_rows(hist.m)
     for name in names:
         timed(f"measure {name}", hist.distinct,
