@@ -218,3 +218,43 @@ def reference_disagreements(functions, target, inputs):
 def exact_normal_tail(x):
     """P(|Z| > x) for a standard normal Z."""
     return math.erfc(x / math.sqrt(2.0))
+
+
+_GAMMA = 0x9E3779B97F4A7C15
+_MASK64 = (1 << 64) - 1
+
+
+def reference_mix64(z):
+    """SplitMix64's finalizer on a Python integer."""
+    z &= _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def reference_halves(seed, n):
+    """The 32-bit integers k of values 0 .. n-1 of stream ``seed``: value 2p is the low half of draw p, 2p + 1 the high."""
+    draws = [reference_mix64(int(seed) + (c + 1) * _GAMMA) for c in range((n + 1) // 2)]
+    return np.array([(draws[i // 2] >> (32 * (i % 2))) & 0xFFFFFFFF for i in range(n)], dtype=np.int64)
+
+
+def _polynomial64(parts, x):
+    """The polynomial with (even, odd) float32 coefficients ``parts`` at float64 ``x``, by Horner's rule."""
+    even, odd = parts
+    coefficients = [float(even[i // 2]) if i % 2 == 0 else float(odd[i // 2]) for i in range(len(even) + len(odd))]
+    return np.polynomial.polynomial.polyval(x, coefficients)
+
+
+def reference_normal_of_half(k, central, tail):
+    """Generator version 2 in float64: Phi^-1((k + 1/2) / 2^32) as ``t P(w)`` (see docs/conventions.md).
+
+    ``central`` and ``tail`` are the kernel's (even, odd) coefficients of P
+    in w - 2.5 (w < 5) and in sqrt(w) - 3.5 (w >= 5).
+    """
+    k = np.asarray(k, dtype=np.int64)
+    m = np.minimum(k, 2 ** 32 - 1 - k)
+    a = (m + 0.5) / 2.0 ** 32
+    t = (2 ** 31 - 1 - m + 0.5) / 2.0 ** 31
+    w = -(np.log(4.0 * a) + np.log1p(-a))
+    p = np.where(w < 5.0, _polynomial64(central, w - 2.5), _polynomial64(tail, np.sqrt(w) - 3.5))
+    return np.where(k < 2 ** 31, -t * p, t * p)
