@@ -9,8 +9,8 @@ so a sample's parameters never depend on which thread draws them.
 Within a sample the generator is counter-based: draw ``c`` of stream ``s`` is
 SplitMix64's output ``mix(s + (c + 1) * GAMMA)`` (SplitMix64 passes BigCrush).
 Normals (generator version 2, :data:`GENERATOR_VERSION`) are two per 64-bit
-draw, one per 32-bit half, each the inverse normal distribution function of
-that half by Giles's single-precision erfinv: float32 arithmetic with FMAs,
+draw by the Box-Muller transform (Box & Muller 1958), the low 32-bit half
+giving the radius and the high half the angle: float32 arithmetic with FMAs,
 no tables, no rejection, no branches, so the loops vectorize and every value
 is a pure function of (stream seed, index), independent of vector width,
 thread count and scheduling.
@@ -54,47 +54,42 @@ def stream_seed(key0, key1, j):
     return mix64(np.uint64(key0) ^ mix64(np.uint64(key1) + np.uint64(j) * GAMMA + _SAMPLE_SALT))
 
 
-# --- normals: the inverse normal distribution function in float32 -----------------
+# --- normals: Box-Muller in float32 ------------------------------------------------
 
 #: Version of the normal generator, recorded in every run's manifest: 1 was a
-#: 1024-layer ziggurat (pysimbias 0.2.0 - 0.4.0), 2 the inverse CDF below.
+#: 1024-layer ziggurat (pysimbias 0.2.0 - 0.4.0), 2 the Box-Muller pairs below.
 GENERATOR_VERSION = 2
 
 _F = np.float32
-def _parts(coefficients):
-    """``(even, odd)`` coefficients of a polynomial, for :func:`_polynomial`."""
-    return coefficients[0::2], coefficients[1::2]
-
-
-#: Phi^-1(a) = -t P(w) for a < 1/2, with t = 1 - 2a and w = -log(4a (1 - a))
-#: (Giles 2011 writes erfinv(t) = t p(w) so; his float32 coefficients reach
-#: only w = 16, where float32 inputs end, and ours reach w = 21.5).  P is one
-#: polynomial in w - 2.5 for w < 5 and another in sqrt(w) - 3.5 beyond, each
-#: fitted here by least squares in relative error on Chebyshev nodes against
-#: SciPy's ndtri (relative error 5.0e-8 and 1.7e-8 with the float32
-#: coefficients); coefficients constant first.
-_CENTRAL = _parts(tuple(_F(c) for c in (2.1233134269714355, 0.34880203008651733, -0.005907719489187002,
-                                 -0.0017716210568323731, 0.00030878771212883294, -7.032982466625981e-06,
-                                 -4.8975530262396205e-06, 6.622295245506393e-07, 3.2901397162277135e-08,
-                                 -1.2645068991901098e-08)))
-_TAIL = _parts(tuple(_F(c) for c in (4.7170891761779785, 1.4246350526809692, 0.004632445517927408, -0.002923917956650257,
-                              0.0015577074373140931, -0.000934427313040942, 0.0005827090935781598,
-                              -0.0003677433996926993, 0.00013851930270902812, 3.3108524803537875e-05,
-                              -3.288078369223513e-05)))
-_W_SPLIT = _F(5.0)
 #: log(1 + f) = f - f^2 / 2 + f^3 Q(f) for sqrt(1/2) <= 1 + f < sqrt(2): Q's
 #: coefficients, constant first (weighted least squares on Chebyshev nodes,
 #: relative error 7.4e-9 in float64; no division, which would not vectorize
 #: under Numba's Python error model).
-_LOG_Q = _parts(tuple(_F(c) for c in (0.3333335518836975, -0.2500085234642029, 0.19999825954437256, -0.16621370613574982,
-                               0.14227114617824554, -0.13202103972434998, 0.1262032687664032, -0.07362867891788483)))
+_LOG_Q = (0.3333335518836975, -0.2500085234642029, 0.19999825954437256, -0.16621370613574982,
+          0.14227114617824554, -0.13202103972434998, 0.1262032687664032, -0.07362867891788483)
+#: sin(a) = a + a^3 S(a^2) and cos(a) = 1 + a^2 C(a^2) for |a| <= pi / 4: the
+#: Taylor coefficients (the first term left out is below 10^-9).
+_SIN_S = tuple(_F((-1) ** (i + 1) / math.factorial(2 * i + 3)) for i in range(4))
+_COS_C = tuple(_F((-1) ** (i + 1) / math.factorial(2 * i + 2)) for i in range(5))
 _SQRT_HALF_BITS = np.int32(0x3F3504F3)  # the float32 bits of sqrt(1/2), rounded up
 _LOG_SHIFT = np.int32(0x3F800000 - 0x3F3504F3)  # moves 1 + f >= sqrt(2) into the next exponent
 _MANTISSA = np.int32(0x007FFFFF)
 _TWO_M32 = _F(2.0 ** -32)
-_TWO_M31 = _F(2.0 ** -31)
-#: The largest |value| the generator gives: Phi^-1(2^-33) (the 32-bit input 0 or 2^32 - 1).
-TAIL_LIMIT = 6.3379577545537895
+_ANGLE = _F(2.0 * math.pi / 2.0 ** 32)  # radians per step of the 32-bit angle
+_QUARTER = np.int32(1 << 29)  # an eighth of the circle, in angle steps
+#: The largest |value| the generator gives: sqrt(-2 log(2^-33)), the radius of
+#: the 32-bit radius input 0, times |cos| or |sin| of an angle within 2^-31 of
+#: a multiple of pi / 2.
+TAIL_LIMIT = 6.763705635001895
+
+
+def _parts(coefficients):
+    """``(even, odd)`` float32 coefficients of a polynomial, for :func:`_polynomial`."""
+    coefficients = tuple(_F(c) for c in coefficients)
+    return coefficients[0::2], coefficients[1::2]
+
+
+_LOG_Q = _parts(_LOG_Q)
 
 
 @intrinsic
@@ -114,44 +109,59 @@ def _polynomial(parts, x):
     """``sum_i c_i x^i`` for ``parts = (even, odd)``, the even and odd coefficients: ``E(x^2) + x O(x^2)``.
 
     The two halves are independent Horner chains, half as long as one over
-    all the coefficients, which lets the vectorized loop run twice as many
-    FMAs at once.
+    all the coefficients.
     """
     x2 = x * x
     return _fma(x, _horner(parts[1], x2), _horner(parts[0], x2))
 
 
 @numba.njit(inline="always")
-def _log32(y):
-    """``log(y)`` for a normal positive float32: y = 2^e (1 + f) with sqrt(1/2) <= 1 + f < sqrt(2)."""
-    bits = np.int32(_bits_from_float32(y) + _LOG_SHIFT)
-    e = _F(np.int32(np.int32(bits >> np.int32(23)) - np.int32(127)))
+def _minus_two_log(h):
+    """``-2 log(u)`` for ``u = (k + 1/2) 2^-32``, k the 32-bit half ``h`` (an int32 holding its bits).
+
+    ``lo = min(u, 1 - u)`` is computed from its integer and ``u = lo`` or
+    ``1 - lo``; ``u = 2^e (1 + f)`` with sqrt(1/2) <= 1 + f < sqrt(2) from
+    its bits, except that for e = 0 (u near 1) ``f = -lo`` exactly, so that
+    small radii keep their relative precision; then
+    ``log(u) = e log 2 + f - f^2 / 2 + f^3 Q(f)``.
+    """
+    sign = np.int32(h >> np.int32(31))  # -1 for k >= 2^31, else 0
+    lo = (_F(np.int32(h ^ sign)) + _F(0.5)) * _TWO_M32
+    u = lo if sign == np.int32(0) else _F(1.0) - lo
+    bits = np.int32(_bits_from_float32(u) + _LOG_SHIFT)
+    e = np.int32(np.int32(bits >> np.int32(23)) - np.int32(127))
     f = _float32_from_bits(np.int32(np.int32(bits & _MANTISSA) + _SQRT_HALF_BITS)) - _F(1.0)
-    r = _fma(f * f, _fma(f, _polynomial(_LOG_Q, f), _F(-0.5)), f)
-    return _fma(e, _LN2_HI, _fma(e, _LN2_LO, r))
+    f = -lo if e == np.int32(0) else f
+    log1p = _fma(f * f, _fma(f, _polynomial(_LOG_Q, f), _F(-0.5)), f)
+    ef = _F(e)
+    return _F(-2.0) * _fma(ef, _LN2_HI, _fma(ef, _LN2_LO, log1p))
 
 
 @numba.njit(inline="always")
-def _normal_of_half(h):
-    """The standard normal of the 32-bit half ``h`` (an int32 holding the bits of k): Phi^-1((k + 1/2) / 2^32).
+def _normal_pair(radius_half, angle_half):
+    """Two standard normals ``r cos(theta), r sin(theta)`` of one 64-bit draw's halves (int32 bits).
 
-    With ``m = min(k, 2^32 - 1 - k)`` and ``q = 2^31 - 1 - m``, both the
-    smaller tail's probability ``a = (m + 1/2) 2^-32`` and the distance from
-    the centre ``t = 1 - 2a = (q + 1/2) 2^-31`` are computed from their
-    integers, so both keep full relative precision; then
-    ``w = -log(4a (1 - a))`` and the value is ``t p(w)``, negative for
-    k < 2^31.  Branch-free: both polynomials are evaluated and one is
-    selected.
+    ``r = sqrt(-2 log((k1 + 1/2) 2^-32))`` for the low half k1 and
+    ``theta = 2 pi (k2 + 1/2) 2^-32`` for the high half k2.  The angle is
+    reduced exactly in integers: ``k2 = 2^30 j + d`` with -2^29 <= d < 2^29,
+    so ``theta = j pi / 2 + a``, ``a = (d + 1/2) 2 pi 2^-32``, and
+    (cos theta, sin theta) is (cos a, sin a) turned by j quarter turns.
+    Branch-free, so the loops that call it vectorize.
     """
-    sign = np.int32(h >> np.int32(31))  # -1 for k >= 2^31 (u > 1/2), else 0
-    m = np.int32(h ^ sign)
-    a = (_F(m) + _F(0.5)) * _TWO_M32
-    t = (_F(np.int32(m ^ np.int32(0x7FFFFFFF))) + _F(0.5)) * _TWO_M31
-    w = -_log32((_F(4.0) * a) * (_F(1.0) - a))
-    central = _polynomial(_CENTRAL, w - _F(2.5))
-    tail = _polynomial(_TAIL, math.sqrt(max(w, _F(0.0))) - _F(3.5))
-    x = t * (central if w < _W_SPLIT else tail)
-    return -x if sign == np.int32(0) else x
+    r = math.sqrt(_minus_two_log(radius_half))
+    shifted = np.int32(angle_half + _QUARTER)
+    j = np.int32(np.int32(shifted >> np.int32(30)) & np.int32(3))
+    d = np.int32(np.int32(shifted & np.int32((1 << 30) - 1)) - _QUARTER)
+    a = (_F(d) + _F(0.5)) * _ANGLE
+    a2 = a * a
+    s = _fma(a * a2, _horner(_SIN_S, a2), a)
+    c = _fma(a2, _horner(_COS_C, a2), _F(1.0))
+    odd = (j & np.int32(1)) != np.int32(0)
+    cos_theta = s if odd else c
+    sin_theta = c if odd else s
+    cos_theta = -cos_theta if (j == np.int32(1)) | (j == np.int32(2)) else cos_theta
+    sin_theta = -sin_theta if j >= np.int32(2) else sin_theta
+    return r * cos_theta, r * sin_theta
 
 
 @numba.njit(inline="always")
@@ -170,8 +180,8 @@ def normal_work_size(n):
 def fill_normal_work(seed, out, scale, work):
     """:func:`fill_normal` with a caller-owned uint64 work array (:func:`normal_work_size`).
 
-    Two branch-free passes that vectorize: hash the draws, then map every
-    32-bit half through :func:`_normal_of_half`.
+    Two branch-free passes that vectorize: hash the draws, then map each
+    draw's halves to its pair of normals (:func:`_normal_pair`).
     """
     seed = np.uint64(seed)
     scale = np.float32(scale)
@@ -179,9 +189,13 @@ def fill_normal_work(seed, out, scale, work):
     draws = work[:(n + 1) >> 1]
     for p in range(draws.shape[0]):
         draws[p] = _draw(seed, p)
-    halves = draws.view(np.int32)
-    for k in range(n):
-        out[k] = _normal_of_half(halves[k]) * scale
+    halves = draws.view(np.int32)  # radius, angle, radius, angle, ...
+    for p in range(n >> 1):
+        x, y = _normal_pair(halves[2 * p], halves[2 * p + 1])
+        out[2 * p] = x * scale
+        out[2 * p + 1] = y * scale
+    if n & 1:
+        out[n - 1] = _normal_pair(halves[n - 1], halves[n])[0] * scale
 
 
 @numba.njit(inline="always")
@@ -189,9 +203,10 @@ def fill_normal_columns(seeds, out, draws):
     """Column j of ``out`` = the standard normals of stream ``seeds[j]``, for every column at once.
 
     The values :func:`fill_normal` gives with scale 1, computed across
-    streams rather than along one: both passes (hash the draws, map their
-    halves) run over the columns, so they vectorize even when each stream
-    holds only a few values, as the parameters of a small network do.
+    streams rather than along one: both passes (hash the draws, map each
+    draw to its two normals) run over the columns, so they vectorize even
+    when each stream holds only a few values, as the parameters of a small
+    network do.
 
     Parameters
     ----------
@@ -204,11 +219,16 @@ def fill_normal_columns(seeds, out, draws):
     for p in range(draws.shape[0]):
         for j in range(lanes):
             draws[p, j] = _draw(seeds[j], p)
-    for k in range(n):
-        halves = draws[k >> 1].view(np.int32)  # low, high, low, high, ...: value k is half k & 1
-        row = out[k]
+    for p in range(n >> 1):
+        halves = draws[p].view(np.int32)  # radius, angle, radius, angle, ...: one pair per column
+        cos_row, sin_row = out[2 * p], out[2 * p + 1]
         for j in range(lanes):
-            row[j] = _normal_of_half(halves[2 * j + (k & 1)])
+            cos_row[j], sin_row[j] = _normal_pair(halves[2 * j], halves[2 * j + 1])
+    if n & 1:
+        halves = draws[n >> 1].view(np.int32)
+        last = out[n - 1]
+        for j in range(lanes):
+            last[j] = _normal_pair(halves[2 * j], halves[2 * j + 1])[0]
 
 
 @numba.njit(cache=True)
