@@ -232,29 +232,34 @@ def reference_mix64(z):
     return z ^ (z >> 31)
 
 
-def reference_halves(seed, n):
-    """The 32-bit integers k of values 0 .. n-1 of stream ``seed``: value 2p is the low half of draw p, 2p + 1 the high."""
-    draws = [reference_mix64(int(seed) + (c + 1) * _GAMMA) for c in range((n + 1) // 2)]
-    return np.array([(draws[i // 2] >> (32 * (i % 2))) & 0xFFFFFFFF for i in range(n)], dtype=np.int64)
+def reference_draw_halves(seed, count):
+    """The low and high 32-bit halves (radius and angle integers) of draws 0 .. count-1 of stream ``seed``."""
+    draws = [reference_mix64(int(seed) + (c + 1) * _GAMMA) for c in range(count)]
+    return (np.array([d & 0xFFFFFFFF for d in draws], dtype=np.int64),
+            np.array([d >> 32 for d in draws], dtype=np.int64))
 
 
-def _polynomial64(parts, x):
-    """The polynomial with (even, odd) float32 coefficients ``parts`` at float64 ``x``, by Horner's rule."""
-    even, odd = parts
-    coefficients = [float(even[i // 2]) if i % 2 == 0 else float(odd[i // 2]) for i in range(len(even) + len(odd))]
-    return np.polynomial.polynomial.polyval(x, coefficients)
+def reference_normal_pair(k1, k2):
+    """Generator version 2 in float64: ``r cos(theta), r sin(theta)`` (see docs/conventions.md).
 
-
-def reference_normal_of_half(k, central, tail):
-    """Generator version 2 in float64: Phi^-1((k + 1/2) / 2^32) as ``t P(w)`` (see docs/conventions.md).
-
-    ``central`` and ``tail`` are the kernel's (even, odd) coefficients of P
-    in w - 2.5 (w < 5) and in sqrt(w) - 3.5 (w >= 5).
+    ``r = sqrt(-2 log((k1 + 1/2) 2^-32))`` (log1p of the exact complement for
+    k1 >= 2^31) and ``theta = 2 pi (k2 + 1/2) 2^-32``, taken as j quarter
+    turns plus ``a = (d + 1/2) 2 pi 2^-32`` with ``k2 = 2^30 j + d``,
+    -2^29 <= d < 2^29, as the kernel reduces it.
     """
-    k = np.asarray(k, dtype=np.int64)
-    m = np.minimum(k, 2 ** 32 - 1 - k)
-    a = (m + 0.5) / 2.0 ** 32
-    t = (2 ** 31 - 1 - m + 0.5) / 2.0 ** 31
-    w = -(np.log(4.0 * a) + np.log1p(-a))
-    p = np.where(w < 5.0, _polynomial64(central, w - 2.5), _polynomial64(tail, np.sqrt(w) - 3.5))
-    return np.where(k < 2 ** 31, -t * p, t * p)
+    k1, k2 = np.asarray(k1, dtype=np.int64), np.asarray(k2, dtype=np.int64)
+    log_u = np.where(k1 < 2 ** 31, np.log((k1 + 0.5) / 2.0 ** 32), np.log1p(-(2 ** 32 - 1 - k1 + 0.5) / 2.0 ** 32))
+    r = np.sqrt(-2.0 * log_u)
+    shifted = (k2 + 2 ** 29) % 2 ** 32
+    j, d = shifted >> 30, (shifted & (2 ** 30 - 1)) - 2 ** 29
+    a = (d + 0.5) * (2.0 * math.pi / 2.0 ** 32)
+    turns = [(np.cos(a), np.sin(a)), (-np.sin(a), np.cos(a)), (-np.cos(a), -np.sin(a)), (np.sin(a), -np.cos(a))]
+    cos_theta = np.select([j == q for q in range(4)], [c for c, _ in turns])
+    sin_theta = np.select([j == q for q in range(4)], [s for _, s in turns])
+    return r * cos_theta, r * sin_theta
+
+
+def reference_normals(seed, n):
+    """Values 0 .. n-1 of stream ``seed`` in float64: value 2p is draw p's cosine value, 2p + 1 its sine value."""
+    x, y = reference_normal_pair(*reference_draw_halves(seed, (n + 1) // 2))
+    return np.column_stack([x, y]).ravel()[:n]
