@@ -27,7 +27,8 @@ from numba.extending import intrinsic
 from . import prange_only
 from .activations import _LN2_HI, _LN2_LO, _float32_from_bits, _fma, _horner
 
-__all__ = ["chunk_key", "stream_seed", "GENERATOR_VERSION", "TAIL_LIMIT", "fill_normal", "fill_normal_columns", "fill_normal_work", "normal_work_size", "fill_uniform", "fill_bits", "sample_random_keys"]
+__all__ = ["chunk_key", "stream_seed", "GENERATOR_VERSION", "TAIL_LIMIT", "fill_normal", "fill_normal_columns",
+           "fill_normal_work", "normal_work_size", "fill_uniform", "fill_bits", "sample_random_keys"]
 
 GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _SAMPLE_SALT = np.uint64(0x8CB92BA72F3D8DD7)

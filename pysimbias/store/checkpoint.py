@@ -50,7 +50,8 @@ from ..kernels.rng import GENERATOR_VERSION
 from .rundir import PROGRESS, atomic_write_bytes
 from .spill import DamagedFileError, TableReader, write_table
 
-__all__ = ["RUN_FILE", "Progress", "run_identity", "check_generator", "has_progress", "discard_progress", "lock_progress"]
+__all__ = ["RUN_FILE", "Progress", "run_identity", "check_generator", "has_progress", "discard_progress",
+           "lock_progress"]
 
 RUN_FILE = "run.json"
 SCRATCH = "merge"
