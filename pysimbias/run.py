@@ -20,6 +20,7 @@ from .errors import InvalidParameterError, RunDirectoryError
 from .inputs.graphs import make_graph
 from .histogram import Histogram
 from .kernels.bits import n_words, pack_bits
+from .kernels.rng import GENERATOR_VERSION
 from .measures import MeasureContext, compute_measures, run_measures
 from .measures.walsh import walsh_spectrum
 from .store.memory import current_rss, format_bytes, parse_memory, peak_rss, plan_memory
@@ -39,8 +40,8 @@ _VERSIONED = ("numpy", "numba", "pyarrow", "matplotlib", "scikit-learn", "lempel
 
 
 def package_versions():
-    """Versions of Python, pysimbias and the packages a result may depend on."""
-    versions = {"pysimbias": __version__, "python": platform.python_version()}
+    """Versions of Python, pysimbias, its normal generator and the packages a result may depend on."""
+    versions = {"pysimbias": __version__, "generator": GENERATOR_VERSION, "python": platform.python_version()}
     for name in _VERSIONED:
         try:
             versions[name] = metadata.version(name)

@@ -34,7 +34,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from . import engine
-from .store.checkpoint import Progress, discard_progress, has_progress, run_identity
+from .store.checkpoint import Progress, check_generator, discard_progress, has_progress, run_identity
 from .distributed import check_scheduler, cluster_client, record_on_cluster
 from .engine import check_samples, check_threads, pending_chunks, record_chunks, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
@@ -187,6 +187,8 @@ def _open_directory(out, config, identity, resume, force):
 def _finished_run(out, config):
     """Check a finished run met on resume: its manifest if it is this run and intact, None to merge again."""
     manifest = read_manifest(out)
+    versions = manifest.get("versions")
+    check_generator(out, versions.get("generator", 1) if isinstance(versions, dict) else 1, "a finished run")
     if manifest.get("config") != config.to_dict() or manifest.get("chunk_size") != engine.CHUNK_SIZE:
         raise RunDirectoryError(f"{out} holds a finished run with a different config; choose another --out, "
                                 f"or pass --force to overwrite it")

@@ -218,3 +218,48 @@ def reference_disagreements(functions, target, inputs):
 def exact_normal_tail(x):
     """P(|Z| > x) for a standard normal Z."""
     return math.erfc(x / math.sqrt(2.0))
+
+
+_GAMMA = 0x9E3779B97F4A7C15
+_MASK64 = (1 << 64) - 1
+
+
+def reference_mix64(z):
+    """SplitMix64's finalizer on a Python integer."""
+    z &= _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def reference_draw_halves(seed, count):
+    """The low and high 32-bit halves (radius and angle integers) of draws 0 .. count-1 of stream ``seed``."""
+    draws = [reference_mix64(int(seed) + (c + 1) * _GAMMA) for c in range(count)]
+    return (np.array([d & 0xFFFFFFFF for d in draws], dtype=np.int64),
+            np.array([d >> 32 for d in draws], dtype=np.int64))
+
+
+def reference_normal_pair(k1, k2):
+    """Generator version 2 in float64: ``r cos(theta), r sin(theta)`` (see docs/conventions.md).
+
+    ``r = sqrt(-2 log((k1 + 1/2) 2^-32))`` (log1p of the exact complement for
+    k1 >= 2^31) and ``theta = 2 pi (k2 + 1/2) 2^-32``, taken as j quarter
+    turns plus ``a = (d + 1/2) 2 pi 2^-32`` with ``k2 = 2^30 j + d``,
+    -2^29 <= d < 2^29, as the kernel reduces it.
+    """
+    k1, k2 = np.asarray(k1, dtype=np.int64), np.asarray(k2, dtype=np.int64)
+    log_u = np.where(k1 < 2 ** 31, np.log((k1 + 0.5) / 2.0 ** 32), np.log1p(-(2 ** 32 - 1 - k1 + 0.5) / 2.0 ** 32))
+    r = np.sqrt(-2.0 * log_u)
+    shifted = (k2 + 2 ** 29) % 2 ** 32
+    j, d = shifted >> 30, (shifted & (2 ** 30 - 1)) - 2 ** 29
+    a = (d + 0.5) * (2.0 * math.pi / 2.0 ** 32)
+    turns = [(np.cos(a), np.sin(a)), (-np.sin(a), np.cos(a)), (-np.cos(a), -np.sin(a)), (np.sin(a), -np.cos(a))]
+    cos_theta = np.select([j == q for q in range(4)], [c for c, _ in turns])
+    sin_theta = np.select([j == q for q in range(4)], [s for _, s in turns])
+    return r * cos_theta, r * sin_theta
+
+
+def reference_normals(seed, n):
+    """Values 0 .. n-1 of stream ``seed`` in float64: value 2p is draw p's cosine value, 2p + 1 its sine value."""
+    x, y = reference_normal_pair(*reference_draw_halves(seed, (n + 1) // 2))
+    return np.column_stack([x, y]).ravel()[:n]

@@ -131,8 +131,7 @@ def _draw_columns(key0, key1, first, law, scales, cols, params, work):
         seeds = np.empty(lanes, dtype=np.uint64)
         for j in range(lanes):
             seeds[j] = stream_seed(key0, key1, first + j)
-        fill_normal_columns(seeds, cols, np.empty(((n_par + 1) // 2, lanes), dtype=np.uint64),
-                            np.empty((n_par, lanes), dtype=np.uint8))
+        fill_normal_columns(seeds, cols, np.empty(((n_par + 1) // 2, lanes), dtype=np.uint64))
         for k in range(n_par):
             for j in range(lanes):
                 cols[k, j] *= scales[k]

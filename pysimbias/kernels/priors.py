@@ -17,7 +17,9 @@ Random integers and uniforms come from the stream's raw 64-bit draws, which
 Priors:
 
 - :func:`gp_keys` -- sign of ``L @ z`` for m standard normals z
-  (``fill_normal``) and a lower-triangular L: a Gaussian-process draw when
+  (``fill_normal``, normal generator version
+  :data:`~pysimbias.kernels.rng.GENERATOR_VERSION`) and a lower-triangular
+  L: a Gaussian-process draw when
   ``L @ L.T`` (the Cholesky factorisation) is the covariance.
 - :func:`voronoi_keys` -- K distinct random inputs as centres (draws 0..K-1,
   a partial Fisher–Yates shuffle), fair labels (draws K..), every input takes

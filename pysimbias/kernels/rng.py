@@ -8,24 +8,29 @@ so a sample's parameters never depend on which thread draws them.
 
 Within a sample the generator is counter-based: draw ``c`` of stream ``s`` is
 SplitMix64's output ``mix(s + (c + 1) * GAMMA)`` (SplitMix64 passes BigCrush).
-Normals come from a 1024-layer ziggurat (Marsaglia & Tsang 2000), two per
-64-bit draw, whose layer index and magnitude use disjoint bits; the rare rejected
-draws are resolved from a second, sequential stream of the same sample.
-Every draw is a pure function of (stream seed, index), so the first pass
-vectorizes and the result is independent of thread count and scheduling.
+Normals (generator version 2, :data:`GENERATOR_VERSION`) are two per 64-bit
+draw by the Box-Muller transform (Box & Muller 1958), the low 32-bit half
+giving the radius and the high half the angle: float32 arithmetic with FMAs,
+no tables, no rejection, no branches, so the loops vectorize and every value
+is a pure function of (stream seed, index), independent of vector width,
+thread count and scheduling.
 """
 
 import math
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 from . import prange_only
+from .activations import _LN2_HI, _LN2_LO, _float32_from_bits, _fma, _horner
 
-__all__ = ["chunk_key", "stream_seed", "fill_normal", "fill_normal_columns", "fill_normal_work", "normal_work_size", "fill_uniform", "fill_bits", "sample_random_keys"]
+__all__ = ["chunk_key", "stream_seed", "GENERATOR_VERSION", "TAIL_LIMIT", "fill_normal", "fill_normal_columns",
+           "fill_normal_work", "normal_work_size", "fill_uniform", "fill_bits", "sample_random_keys"]
 
 GAMMA = np.uint64(0x9E3779B97F4A7C15)
-_SLOW_SALT = np.uint64(0xD1B54A32D192ED03)
 _SAMPLE_SALT = np.uint64(0x8CB92BA72F3D8DD7)
 
 
@@ -50,87 +55,114 @@ def stream_seed(key0, key1, j):
     return mix64(np.uint64(key0) ^ mix64(np.uint64(key1) + np.uint64(j) * GAMMA + _SAMPLE_SALT))
 
 
-def _normal_tail_area(r):
-    """Area under exp(-x^2 / 2) beyond ``r``."""
-    return math.sqrt(math.pi / 2) * math.erfc(r / math.sqrt(2))
+# --- normals: Box-Muller in float32 ------------------------------------------------
+
+#: Version of the normal generator, recorded in every run's manifest: 1 was a
+#: 1024-layer ziggurat (pysimbias 0.2.0 - 0.4.0), 2 the Box-Muller pairs below.
+GENERATOR_VERSION = 2
+
+_F = np.float32
+#: log(1 + f) = f - f^2 / 2 + f^3 Q(f) for sqrt(1/2) <= 1 + f < sqrt(2): Q's
+#: coefficients, constant first (weighted least squares on Chebyshev nodes,
+#: relative error 7.4e-9 in float64; no division, which would not vectorize
+#: under Numba's Python error model).
+_LOG_Q = (0.3333335518836975, -0.2500085234642029, 0.19999825954437256, -0.16621370613574982,
+          0.14227114617824554, -0.13202103972434998, 0.1262032687664032, -0.07362867891788483)
+#: sin(a) = a + a^3 S(a^2) and cos(a) = 1 + a^2 C(a^2) for |a| <= pi / 4: the
+#: Taylor coefficients (the first term left out is below 10^-9).
+_SIN_S = tuple(_F((-1) ** (i + 1) / math.factorial(2 * i + 3)) for i in range(4))
+_COS_C = tuple(_F((-1) ** (i + 1) / math.factorial(2 * i + 2)) for i in range(5))
+_SQRT_HALF_BITS = np.int32(0x3F3504F3)  # the float32 bits of sqrt(1/2), rounded up
+_LOG_SHIFT = np.int32(0x3F800000 - 0x3F3504F3)  # moves 1 + f >= sqrt(2) into the next exponent
+_MANTISSA = np.int32(0x007FFFFF)
+_TWO_M32 = _F(2.0 ** -32)
+_ANGLE = _F(2.0 * math.pi / 2.0 ** 32)  # radians per step of the 32-bit angle
+_QUARTER = np.int32(1 << 29)  # an eighth of the circle, in angle steps
+#: The largest |value| the generator gives: sqrt(-2 log(2^-33)), the radius of
+#: the 32-bit radius input 0, times |cos| or |sin| of an angle within 2^-31 of
+#: a multiple of pi / 2.
+TAIL_LIMIT = 6.763705635001895
 
 
-def _ziggurat_edge(layers):
-    """Base strip edge r and layer area v of a ``layers``-layer normal ziggurat.
-
-    Bisection on r: the layers, stacked up from the base strip (area v =
-    r f(r) + tail(r)), must close exactly at the density's peak f(0) = 1.
-    Gives Marsaglia & Tsang's r = 3.6541528853610088 for 256 layers.
-    """
-    def too_small(r):  # the stack reaches the peak before its last layer
-        v = r * math.exp(-0.5 * r * r) + _normal_tail_area(r)
-        x = r
-        for _ in range(layers - 2):
-            y = v / x + math.exp(-0.5 * x * x)
-            if y >= 1.0:
-                return True
-            x = math.sqrt(-2.0 * math.log(y))
-        return v / x + math.exp(-0.5 * x * x) >= 1.0
-
-    lo, hi = 2.0, 6.0
-    for _ in range(80):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if too_small(mid) else (lo, mid)
-    r = 0.5 * (lo + hi)
-    return r, r * math.exp(-0.5 * r * r) + _normal_tail_area(r)
+def _parts(coefficients):
+    """``(even, odd)`` float32 coefficients of a polynomial, for :func:`_polynomial`."""
+    coefficients = tuple(_F(c) for c in coefficients)
+    return coefficients[0::2], coefficients[1::2]
 
 
-def _ziggurat_tables(bits, layers):
-    """Marsaglia & Tsang's ziggurat tables for ``bits``-bit magnitudes.
-
-    Returns the acceptance bounds ``kn``, the scales ``wn`` (magnitude to x)
-    and the density at each layer edge ``fn``.
-    """
-    dn, vn = _ziggurat_edge(layers)
-    m1 = float(1 << bits)
-    tn = dn
-    kn = np.zeros(layers, dtype=np.int64)
-    wn = np.zeros(layers, dtype=np.float64)
-    fn = np.zeros(layers, dtype=np.float64)
-    q = vn / math.exp(-0.5 * dn * dn)
-    kn[0] = int((dn / q) * m1)
-    kn[1] = 0
-    wn[0] = q / m1
-    wn[layers - 1] = dn / m1
-    fn[0] = 1.0
-    fn[layers - 1] = math.exp(-0.5 * dn * dn)
-    for i in range(layers - 2, 0, -1):
-        dn = math.sqrt(-2.0 * math.log(vn / dn + math.exp(-0.5 * dn * dn)))
-        kn[i + 1] = int((dn / tn) * m1)
-        tn = dn
-        fn[i] = math.exp(-0.5 * dn * dn)
-        wn[i] = dn / m1
-    return kn, wn, fn
+_LOG_Q = _parts(_LOG_Q)
 
 
-# One 64-bit draw gives two normals; each 32-bit half holds a 10-bit layer
-# index (low bits) and a signed 22-bit magnitude (high bits), so the index and
-# the magnitude never share bits.  With 1024 layers about 0.4% of the values
-# leave the fast path.
-_LAYER_BITS = 10
-_LAYERS = 1 << _LAYER_BITS
-_KN, _WN, _FN = _ziggurat_tables(31 - _LAYER_BITS, _LAYERS)
-_KN32 = _KN.astype(np.int32)
-_WN32 = _WN.astype(np.float32)
-_ZIG_R = _ziggurat_edge(_LAYERS)[0]
+@intrinsic
+def _bits_from_float32(typingctx, value):
+    """The IEEE bits of the float32 ``value`` as an int32."""
+    if value != types.float32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+
+    return types.int32(types.float32), codegen
 
 
 @numba.njit(inline="always")
-def _uniform01(u):
-    """Uniform double in (0, 1] from a 64-bit draw."""
-    return ((u >> np.uint64(11)) + np.uint64(1)) * (1.0 / 9007199254740992.0)
+def _polynomial(parts, x):
+    """``sum_i c_i x^i`` for ``parts = (even, odd)``, the even and odd coefficients: ``E(x^2) + x O(x^2)``.
+
+    The two halves are independent Horner chains, half as long as one over
+    all the coefficients.
+    """
+    x2 = x * x
+    return _fma(x, _horner(parts[1], x2), _horner(parts[0], x2))
 
 
 @numba.njit(inline="always")
-def _split(half):
-    """Ziggurat fields of a 32-bit half-draw: signed magnitude and layer index."""
-    h = np.int32(half)
-    return h >> np.int32(_LAYER_BITS), h & np.int32(_LAYERS - 1)
+def _minus_two_log(h):
+    """``-2 log(u)`` for ``u = (k + 1/2) 2^-32``, k the 32-bit half ``h`` (an int32 holding its bits).
+
+    ``lo = min(u, 1 - u)`` is computed from its integer and ``u = lo`` or
+    ``1 - lo``; ``u = 2^e (1 + f)`` with sqrt(1/2) <= 1 + f < sqrt(2) from
+    its bits, except that for e = 0 (u near 1) ``f = -lo`` exactly, so that
+    small radii keep their relative precision; then
+    ``log(u) = e log 2 + f - f^2 / 2 + f^3 Q(f)``.
+    """
+    sign = np.int32(h >> np.int32(31))  # -1 for k >= 2^31, else 0
+    lo = (_F(np.int32(h ^ sign)) + _F(0.5)) * _TWO_M32
+    u = lo if sign == np.int32(0) else _F(1.0) - lo
+    bits = np.int32(_bits_from_float32(u) + _LOG_SHIFT)
+    e = np.int32(np.int32(bits >> np.int32(23)) - np.int32(127))
+    f = _float32_from_bits(np.int32(np.int32(bits & _MANTISSA) + _SQRT_HALF_BITS)) - _F(1.0)
+    f = -lo if e == np.int32(0) else f
+    log1p = _fma(f * f, _fma(f, _polynomial(_LOG_Q, f), _F(-0.5)), f)
+    ef = _F(e)
+    return _F(-2.0) * _fma(ef, _LN2_HI, _fma(ef, _LN2_LO, log1p))
+
+
+@numba.njit(inline="always")
+def _normal_pair(radius_half, angle_half):
+    """Two standard normals ``r cos(theta), r sin(theta)`` of one 64-bit draw's halves (int32 bits).
+
+    ``r = sqrt(-2 log((k1 + 1/2) 2^-32))`` for the low half k1 and
+    ``theta = 2 pi (k2 + 1/2) 2^-32`` for the high half k2.  The angle is
+    reduced exactly in integers: ``k2 = 2^30 j + d`` with -2^29 <= d < 2^29,
+    so ``theta = j pi / 2 + a``, ``a = (d + 1/2) 2 pi 2^-32``, and
+    (cos theta, sin theta) is (cos a, sin a) turned by j quarter turns.
+    Branch-free, so the loops that call it vectorize.
+    """
+    r = math.sqrt(_minus_two_log(radius_half))
+    shifted = np.int32(angle_half + _QUARTER)
+    j = np.int32(np.int32(shifted >> np.int32(30)) & np.int32(3))
+    d = np.int32(np.int32(shifted & np.int32((1 << 30) - 1)) - _QUARTER)
+    a = (_F(d) + _F(0.5)) * _ANGLE
+    a2 = a * a
+    s = _fma(a * a2, _horner(_SIN_S, a2), a)
+    c = _fma(a2, _horner(_COS_C, a2), _F(1.0))
+    odd = (j & np.int32(1)) != np.int32(0)
+    cos_theta = s if odd else c
+    sin_theta = c if odd else s
+    cos_theta = -cos_theta if (j == np.int32(1)) | (j == np.int32(2)) else cos_theta
+    sin_theta = -sin_theta if j >= np.int32(2) else sin_theta
+    return r * cos_theta, r * sin_theta
 
 
 @numba.njit(inline="always")
@@ -139,144 +171,65 @@ def _draw(seed, k):
     return mix64(seed + np.uint64(k + 1) * GAMMA)
 
 
-@numba.njit(inline="always")
-def _normal_slow(hz, iz, slow_seed, ctr):
-    """Resolve a rejected ziggurat draw; returns (value, new counter)."""
-    while True:
-        x = hz * _WN[iz]
-        if iz == 0:
-            while True:
-                a = -math.log(_uniform01(_draw(slow_seed, ctr))) / _ZIG_R
-                b = -math.log(_uniform01(_draw(slow_seed, ctr + 1)))
-                ctr += 2
-                if b + b >= a * a:
-                    break
-            return (_ZIG_R + a if hz > 0 else -_ZIG_R - a), ctr
-        u = _uniform01(_draw(slow_seed, ctr))
-        ctr += 1
-        if _FN[iz] + u * (_FN[iz - 1] - _FN[iz]) < math.exp(-0.5 * x * x):
-            return x, ctr
-        hz, iz = _split(np.uint32(_draw(slow_seed, ctr) & np.uint64(0xFFFFFFFF)))
-        ctr += 1
-        if abs(hz) < _KN32[iz]:
-            return hz * _WN[iz], ctr
-
-
 @numba.njit(cache=True)
 def normal_work_size(n):
     """Length of the uint64 work array that :func:`fill_normal_work` needs for n values."""
-    return (n + 1) // 2 + (n + 7) // 8
-
-
-# Up to this many values a single scalar pass is faster than three vector passes.
-_SCALAR_FILL_MAX = 64
-
-
-@numba.njit(inline="always")
-def _fill_normal_scalar(seed, out, scale):
-    """:func:`fill_normal_work` in one scalar pass: the same values, for short fills."""
-    n = out.shape[0]
-    slow_seed = mix64(seed ^ _SLOW_SALT)
-    ctr = 0
-    for p in range((n + 1) >> 1):
-        u = _draw(seed, p)
-        for k in range(2 * p, min(2 * p + 2, n)):
-            hz, iz = _split(np.uint32(u & np.uint64(0xFFFFFFFF)))
-            u >>= np.uint64(32)
-            if abs(hz) < _KN32[iz]:
-                out[k] = np.float32(hz) * _WN32[iz] * scale
-            else:
-                x, ctr = _normal_slow(hz, iz, slow_seed, ctr)
-                out[k] = np.float32(x * scale)
+    return (n + 1) // 2
 
 
 @numba.njit(inline="always")
 def fill_normal_work(seed, out, scale, work):
     """:func:`fill_normal` with a caller-owned uint64 work array (:func:`normal_work_size`).
 
-    Three passes, the first two branch-free so that they vectorize: hash the
-    draws, map every 32-bit half through the ziggurat's fast path (flagging
-    the values it rejects), then resolve the flagged values in index order.
-    Short fills take one scalar pass with the same result.
+    Two branch-free passes that vectorize: hash the draws, then map each
+    draw's halves to its pair of normals (:func:`_normal_pair`).
     """
     seed = np.uint64(seed)
     scale = np.float32(scale)
     n = out.shape[0]
-    if n <= _SCALAR_FILL_MAX:
-        _fill_normal_scalar(seed, out, scale)
-        return
-    n_draws = (n + 1) >> 1
-    draws = work[:n_draws]
-    for p in range(n_draws):
+    draws = work[:(n + 1) >> 1]
+    for p in range(draws.shape[0]):
         draws[p] = _draw(seed, p)
-    halves = draws.view(np.int32)
-    flag_words = work[n_draws:n_draws + (n + 7) // 8]
-    flags = flag_words.view(np.uint8)
-    for k in range(n):
-        hz, iz = _split(halves[k])
-        out[k] = np.float32(hz) * _WN32[iz] * scale
-        flags[k] = np.uint8(abs(hz) >= _KN32[iz])
-    for k in range(n, flags.shape[0]):
-        flags[k] = 0
-    slow_seed = mix64(seed ^ _SLOW_SALT)
-    ctr = 0
-    for w in range(flag_words.shape[0]):
-        if flag_words[w]:
-            for k in range(8 * w, 8 * w + 8):
-                if flags[k]:
-                    hz, iz = _split(halves[k])
-                    x, ctr = _normal_slow(hz, iz, slow_seed, ctr)
-                    out[k] = np.float32(x * scale)
+    halves = draws.view(np.int32)  # radius, angle, radius, angle, ...
+    for p in range(n >> 1):
+        x, y = _normal_pair(halves[2 * p], halves[2 * p + 1])
+        out[2 * p] = x * scale
+        out[2 * p + 1] = y * scale
+    if n & 1:
+        out[n - 1] = _normal_pair(halves[n - 1], halves[n])[0] * scale
 
 
 @numba.njit(inline="always")
-def _half(draw, k):
-    """The 32-bit half of a 64-bit draw that value ``k`` uses: the low half for even k."""
-    return np.uint32((draw >> np.uint64(32 * (k & 1))) & np.uint64(0xFFFFFFFF))
-
-
-@numba.njit(inline="always")
-def fill_normal_columns(seeds, out, draws, flags):
+def fill_normal_columns(seeds, out, draws):
     """Column j of ``out`` = the standard normals of stream ``seeds[j]``, for every column at once.
 
     The values :func:`fill_normal` gives with scale 1, computed across
-    streams rather than along one: every pass runs over the columns, so it
-    vectorizes even when each stream holds only a few values, as the
-    parameters of a small network do.
+    streams rather than along one: both passes (hash the draws, map each
+    draw to its two normals) run over the columns, so they vectorize even
+    when each stream holds only a few values, as the parameters of a small
+    network do.
 
     Parameters
     ----------
     seeds : ndarray of uint64, shape (B,)
     out : ndarray of float32, shape (n, B)
-    draws : ndarray of uint64, shape ((n + 1) // 2, B)
+    draws : ndarray of uint64, shape ((n + 1) // 2, B), C-contiguous
         Work array.
-    flags : ndarray of uint8, shape (n, B), C-contiguous
-        Work array (its rows are scanned eight flags at a time).
     """
     n, lanes = out.shape
     for p in range(draws.shape[0]):
         for j in range(lanes):
             draws[p, j] = _draw(seeds[j], p)
-    for k in range(n):
+    for p in range(n >> 1):
+        halves = draws[p].view(np.int32)  # radius, angle, radius, angle, ...: one pair per column
+        cos_row, sin_row = out[2 * p], out[2 * p + 1]
         for j in range(lanes):
-            hz, iz = _split(_half(draws[k >> 1, j], k))
-            out[k, j] = np.float32(hz) * _WN32[iz]
-            flags[k, j] = np.uint8(abs(hz) >= _KN32[iz])
-    # The few rejected values are found eight flags at a time and resolved in
-    # row order, so each stream spends its slow-path draws as fill_normal does.
-    ctrs = np.zeros(lanes, dtype=np.int64)
-    flat = flags[:n].reshape(-1)
-    n_words = flat.shape[0] >> 3
-    flag_words = flat[:8 * n_words].view(np.uint64)
-    for w in range(n_words + 1):
-        if w == n_words or flag_words[w]:
-            for i in range(8 * w, min(8 * w + 8, flat.shape[0])):
-                if flat[i]:
-                    k, j = i // lanes, i % lanes
-                    hz, iz = _split(_half(draws[k >> 1, j], k))
-                    x, ctrs[j] = _normal_slow(hz, iz, mix64(seeds[j] ^ _SLOW_SALT), ctrs[j])
-                    out[k, j] = np.float32(x)
-
+            cos_row[j], sin_row[j] = _normal_pair(halves[2 * j], halves[2 * j + 1])
+    if n & 1:
+        halves = draws[n >> 1].view(np.int32)
+        last = out[n - 1]
+        for j in range(lanes):
+            last[j] = _normal_pair(halves[2 * j], halves[2 * j + 1])[0]
 
 
 @numba.njit(cache=True)
@@ -284,8 +237,7 @@ def fill_normal(seed, out, scale):
     """Fill ``out`` (float32) with ``scale`` times standard normals of stream ``seed``.
 
     Draw p gives values 2p (its low half) and 2p + 1 (its high half), so a
-    shorter fill is a prefix of a longer one.  Values the ziggurat's fast path
-    rejects (about 0.4%) are then resolved in index order from a second stream.
+    shorter fill is a prefix of a longer one.
     """
     fill_normal_work(seed, out, scale, np.empty(normal_work_size(out.shape[0]), dtype=np.uint64))
 

@@ -3,8 +3,9 @@
 Pure array-in / array-out.  The networks and their flat parameter vectors
 are those of :mod:`pysimbias.kernels.network`; run ``j`` of a chunk starts
 from exactly the parameters that sample ``j`` of the same chunk draws there
-(:func:`~pysimbias.kernels.network.draw_params`), converted exactly to
-float64.
+(:func:`~pysimbias.kernels.network.draw_params`, with normal generator
+version :data:`~pysimbias.kernels.rng.GENERATOR_VERSION`), converted
+exactly to float64.
 
 Runs are trained :data:`~pysimbias.kernels.lanes.LANES` (4) at a time, one
 per lane of a float64 vector: parameters, optimizer state and activations

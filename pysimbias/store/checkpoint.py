@@ -46,10 +46,12 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import RunDirectoryError
+from ..kernels.rng import GENERATOR_VERSION
 from .rundir import PROGRESS, atomic_write_bytes
 from .spill import DamagedFileError, TableReader, write_table
 
-__all__ = ["RUN_FILE", "Progress", "run_identity", "has_progress", "discard_progress", "lock_progress"]
+__all__ = ["RUN_FILE", "Progress", "run_identity", "check_generator", "has_progress", "discard_progress",
+           "lock_progress"]
 
 RUN_FILE = "run.json"
 SCRATCH = "merge"
@@ -62,11 +64,27 @@ _SEGMENT = re.compile(r"segment-(\d{6})\.bin")
 def run_identity(config, chunk_size, n_words, m):
     """What a run's progress belongs to; two runs may share progress only if these are equal.
 
-    The pysimbias version is part of it: another version may draw different
-    functions for the same seed, and its chunks must not be mixed in.
+    The pysimbias version and the normal generator's are part of it: another
+    version may draw different functions for the same seed, and its chunks
+    must not be mixed in.
     """
     return {"format": _FORMAT, "version": _VERSION, "config": config.to_dict(), "chunk_size": int(chunk_size),
-            "n_words": int(n_words), "m": int(m), "pysimbias": __version__}
+            "n_words": int(n_words), "m": int(m), "pysimbias": __version__, "generator": GENERATOR_VERSION}
+
+
+def check_generator(out, version, what):
+    """Refuse to continue ``what`` in ``out`` drawn with normal generator ``version`` (absent: 1) if it is not ours.
+
+    Raises
+    ------
+    RunDirectoryError
+    """
+    if version != GENERATOR_VERSION:
+        raise RunDirectoryError(
+            f"{out} holds {what} drawn with normal generator version {version!r}, and this pysimbias draws with "
+            f"version {GENERATOR_VERSION}: its samples would not mix with new ones; finish it with the pysimbias "
+            f"that began it, or pass --force to start over"
+        )
 
 
 def has_progress(out):
@@ -230,6 +248,7 @@ class Progress:
                 f"which this pysimbias (format {_VERSION}) does not read; finish it with the pysimbias that "
                 f"began it, or pass --force to start over"
             )
+        check_generator(self.out, stored.get("generator", 1), "an interrupted run")
         if stored != self.identity:
             diffs = _differences(stored, self.identity)
             raise RunDirectoryError(

@@ -14,9 +14,12 @@ import pytest
 import cli
 import pysimbias
 from pysimbias import InvalidParameterError, RunDirectoryError, engine, runner
+from pysimbias.kernels.rng import GENERATOR_VERSION
 from pysimbias.store.checkpoint import lock_progress
+from pysimbias.store.rundir import read_manifest, write_manifest
 from pysimbias.store import spill
 from pysimbias.store.memory import MemoryPlan
+from clirun import run_cli
 from crashing import Crash, StepCounter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,6 +154,47 @@ def test_resume_refuses_progress_of_another_pysimbias_version(tmp_path, small_ch
     with pytest.raises(RunDirectoryError, match=rf"pysimbias: '0.1.0' there, '{pysimbias.__version__}' now"):
         pysimbias.sample_to_directory(out, resume=True, plots=False, **SMALL)
     assert sorted(p.name for p in (out / "chunks").iterdir()) == before
+
+
+@pytest.mark.parametrize("stored_version", [1, None])
+def test_resume_refuses_progress_of_another_normal_generator_with_one_line(tmp_path, small_chunks, monkeypatch,
+                                                                          capsys, stored_version):
+    # Progress saved before the generator was versioned holds no "generator"
+    # entry: it was drawn with version 1.
+    assert GENERATOR_VERSION == 2
+    out = tmp_path / "run"
+    interrupted_run(out, monkeypatch, crash_at=10)
+    run_file = out / "chunks" / "run.json"
+    stored = json.loads(run_file.read_text())
+    assert stored["generator"] == GENERATOR_VERSION
+    if stored_version is None:
+        del stored["generator"]
+    else:
+        stored["generator"] = stored_version
+    run_file.write_text(json.dumps(stored))
+    before = sorted(p.name for p in (out / "chunks").iterdir())
+    with pytest.raises(RunDirectoryError, match="normal generator version 1, and this pysimbias draws with "
+                                                "version 2") as info:
+        pysimbias.sample_to_directory(out, resume=True, plots=False, **SMALL)
+    assert "\n" not in str(info.value) and "--force" in str(info.value)
+    status, _, err = run_cli(capsys, "sample", "--prior", "mlp", "--widths", "6", "--n", "5", "--samples", "5000",
+                             "--seed", "13", "--out", str(out), "--resume", "--no-plots")
+    assert status == 2 and err.count("\n") == 1 and err.startswith("Error: ") and "generator version 1" in err
+    assert sorted(p.name for p in (out / "chunks").iterdir()) == before
+
+
+def test_resume_refuses_a_finished_run_of_another_normal_generator(tmp_path, small_chunks, capsys):
+    out = tmp_path / "run"
+    manifest = pysimbias.sample_to_directory(out, plots=False, **SMALL)
+    assert manifest["versions"]["generator"] == GENERATOR_VERSION
+    edited = read_manifest(out)
+    del edited["versions"]["generator"]  # a run written before the generator was versioned
+    write_manifest(out, edited)
+    with pytest.raises(RunDirectoryError, match="finished run drawn with normal generator version 1"):
+        pysimbias.sample_to_directory(out, plots=False, resume=True, **SMALL)
+    status, _, err = run_cli(capsys, "sample", "--prior", "mlp", "--widths", "6", "--n", "5", "--samples", "5000",
+                             "--seed", "13", "--out", str(out), "--resume", "--no-plots")
+    assert status == 2 and err.count("\n") == 1 and "generator version 1" in err
 
 
 def test_resume_refuses_progress_in_an_older_format_with_one_line(tmp_path, small_chunks, monkeypatch):
