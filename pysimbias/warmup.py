@@ -5,7 +5,9 @@ its memory baseline, so that no compilation happens halfway through.  The
 kernels are those of three parts, each a function of the config alone:
 
 * ``sampler``: the prior's sampling kernels, on one sample;
-* ``measures``: the measure kernels of the run's encoding and graph;
+* ``measures``: the measure kernels of the run's encoding and graph, and
+  those that the table's aggregates and the plots use (text forms, the
+  Walsh spectrum, the counting-measure baseline);
 * ``counting``: the counting and ordering kernels for the run's key width
   (:func:`pysimbias.histogram.compile_kernels`, for the run's size).
 
@@ -25,11 +27,14 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from .baseline import counting_measure_sample
 from .config import SampleConfig
 from .histogram import compile_kernels
 from .kernels import counting, lz
+from .kernels.bits import keys_to_text
 from .kernels.rng import chunk_key
 from .measures import MeasureContext, compute_measures
+from .measures.walsh import walsh_degree_weights
 
 __all__ = ["EMPTY_CACHE_NOTICE", "NOTICE", "PARTS", "cache_is_warm", "warm_up"]
 
@@ -52,8 +57,13 @@ def compile_part(part, prior, context, samples):
         prior.sample_chunk(chunk_key(0, 0), 1)
     elif part == "counting":
         compile_kernels(prior.n_words, samples)
-    else:
-        compute_measures(np.zeros((1, prior.n_words), dtype=np.uint64), context)
+    else:  # the measures, and what the table's aggregates and the plots compute besides
+        keys = np.zeros((1, prior.n_words), dtype=np.uint64)
+        compute_measures(keys, context)
+        keys_to_text(keys, prior.m)
+        if context.vertices is not None:
+            walsh_degree_weights(keys, context.vertices, context.n)
+        counting_measure_sample(context, size=1)
 
 
 def _compile_in_worker(config_dict, part):
