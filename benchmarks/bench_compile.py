@@ -12,7 +12,12 @@ uncontended wall time) and its wall seconds.
 turns family by family, so a change is compared with the code before it
 under the same load.  ``--first-run`` also times the default
 ``pysimbias sample`` (``cli.py sample``) on an empty cache, sampling
-included, with its wall time and the CPU seconds of the process.
+included, with its wall time, the CPU seconds of the process and its
+workers, the manifest's ``compile_seconds`` and phases (sampling,
+merge, measures, plots; "other" is start-up, imports and the rest) and the
+load average before and after it.  ``--family "warm-up part: sampler"``
+(and ``measures``, ``counting``) times one part of the default run's
+warm-up (:mod:`pysimbias.warmup`) alone.
 
 Run: ``python benchmarks/bench_compile.py [--first-run] [--samples 1e6] [--tree ../other-checkout]``
 """
@@ -77,6 +82,11 @@ pack_bits(np.zeros((3, 128), dtype=np.uint8)); keys_to_text(keys[:3], 128)
 for name in ("gp", "voronoi", "tree"):
     prepare(SampleConfig(prior=name, n=5)).prior.sample_chunk(chunk_key(0, 0), 10)
 """),
+    **{f"warm-up part: {part}": ("sampler = prepare(SampleConfig())", f"""
+from pysimbias.warmup import compile_part
+compile_part({part!r}, sampler.prior, MeasureContext.for_encoding(sampler.encoding, sampler.graph),
+             sampler.config.samples)
+""") for part in ("sampler", "measures", "counting")},
     "warm-up of the default run": ("sampler = prepare(SampleConfig())", """
 context = MeasureContext.for_encoding(sampler.encoding, sampler.graph)
 try:
@@ -129,6 +139,17 @@ def first_run(tree, samples):
     return wall, cpu, manifest
 
 
+def first_run_line(tree, samples):
+    """One line on the first run of ``tree``: wall, CPU, the warm-up, the phases and the load around it."""
+    load = os.getloadavg()[0]
+    wall, cpu, manifest = first_run(tree, samples)
+    phases = {"compile": manifest["compile_seconds"], **manifest["phase_seconds"]}
+    phases["other"] = wall - sum(phases.values())
+    return (f"first run of `cli.py sample --samples {samples}` ({tree.name}): {wall:.1f} s wall, {cpu:.1f} s CPU "
+            f"(load average {load:.1f} before, {os.getloadavg()[0]:.1f} after); "
+            + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items()))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tree", action="append", default=[], help="another checkout to time in turns with this one")
@@ -153,12 +174,7 @@ def main():
         print(f"{'sum of the families':28} {tree.name[:14]:14} {totals[tree]:13.1f}")
     if args.first_run:
         for tree in trees:
-            wall, cpu, manifest = first_run(tree, args.samples)
-            timings = manifest.get("timings", {})
-            print(f"first run of `cli.py sample --samples {args.samples}` ({tree.name}): {wall:.1f} s wall, "
-                  f"{cpu:.1f} s CPU; sampling {manifest['elapsed_seconds']:.1f} s"
-                  + (f"; compiling {timings['compile_seconds']:.1f} s" if "compile_seconds" in timings else ""),
-                  flush=True)
+            print(first_run_line(tree, args.samples), flush=True)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,13 @@ import numpy as np
 from .kernels.bits import keys_to_text, n_words, order_by_count, order_count_words, take_rows, text_sort_order
 from .kernels.counting import (MAX_LOAD, MIN_CAPACITY, PARTS, empty_table, group_keys, insert_grouped, rehash,
                                take_count_words, table_items)
-from .kernels.sort import SORT_PARALLEL_ROWS
+from .kernels.sort import SORT_PARALLEL_ROWS, sorts_in_parallel
 
 __all__ = ["KeyCounter", "Histogram", "compile_kernels"]
 
 _EMPTY_COUNTS = np.zeros(0, dtype=np.int64)
+# Keys that make a table of the smallest capacity grow (compile_kernels).
+_GROWING_ROWS = 4096
 
 
 class KeyCounter:
@@ -202,9 +204,11 @@ def compile_kernels(n_words, samples=None):
     halfway through (a table's first doubling, the first sort large enough
     for the parallel path) cannot take the run beyond its budget.  A run of
     ``samples`` samples never holds more distinct keys than that: when they
-    are too few to reach the parallel sort, it is not compiled.
+    are too few to reach the parallel sort, it is not compiled (tables that
+    small are ordered by NumPy), and a few thousand keys make the table grow.
     """
-    rows = SORT_PARALLEL_ROWS + 1 if samples is None else max(1, min(int(samples), SORT_PARALLEL_ROWS + 1))
+    parallel = samples is None or sorts_in_parallel(int(samples))
+    rows = SORT_PARALLEL_ROWS + 1 if parallel else max(1, min(int(samples), _GROWING_ROWS))
     keys = np.zeros((rows, int(n_words)), dtype=np.uint64)
     keys[:, 0] = np.arange(rows, dtype=np.uint64)
     counter = KeyCounter(n_words, capacity=16)

@@ -5,14 +5,18 @@ its memory baseline, so that no compilation happens halfway through.  The
 kernels are those of three parts, each a function of the config alone:
 
 * ``sampler``: the prior's sampling kernels, on one sample;
+* ``measures``: the measure kernels of the run's encoding and graph, and
+  those that the table's aggregates and the plots use (text forms, the
+  Walsh spectrum, the counting-measure baseline);
 * ``counting``: the counting and ordering kernels for the run's key width
-  (:func:`pysimbias.histogram.compile_kernels`, for the run's size);
-* ``measures``: the measure kernels of the run's encoding and graph.
+  (:func:`pysimbias.histogram.compile_kernels`, for the run's size).
 
 On a warm cache loading them takes a second.  On an empty one (the first run
-after installing) compiling them takes minutes of one core, so the parts are
-compiled at the same time in worker processes that fill the cache, one per
-core, and the run then loads them from it.
+after installing) compiling them takes about a minute of one core, so the
+run compiles the first part itself while worker processes (one per further
+core) compile the others into the cache, every process taking the longest
+part left whenever it is free; the run then loads the workers' parts from
+the cache.
 """
 
 import multiprocessing
@@ -23,16 +27,19 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from .baseline import counting_measure_sample
 from .config import SampleConfig
 from .histogram import compile_kernels
 from .kernels import counting, lz
+from .kernels.bits import keys_to_text
 from .kernels.rng import chunk_key
 from .measures import MeasureContext, compute_measures
+from .measures.walsh import walsh_degree_weights
 
 __all__ = ["EMPTY_CACHE_NOTICE", "NOTICE", "PARTS", "cache_is_warm", "warm_up"]
 
-#: The parts of a run's kernels, longest to compile first.
-PARTS = ("sampler", "counting", "measures")
+#: The parts of a run's kernels, longest to compile first (an mlp's sampler, then the default measures).
+PARTS = ("sampler", "measures", "counting")
 
 #: Kernels every run uses: while their cache entries are missing, the cache is empty.
 _PROBES = (counting.insert_grouped, lz.lz76)
@@ -50,8 +57,13 @@ def compile_part(part, prior, context, samples):
         prior.sample_chunk(chunk_key(0, 0), 1)
     elif part == "counting":
         compile_kernels(prior.n_words, samples)
-    else:
-        compute_measures(np.zeros((1, prior.n_words), dtype=np.uint64), context)
+    else:  # the measures, and what the table's aggregates and the plots compute besides
+        keys = np.zeros((1, prior.n_words), dtype=np.uint64)
+        compute_measures(keys, context)
+        keys_to_text(keys, prior.m)
+        if context.vertices is not None:
+            walsh_degree_weights(keys, context.vertices, context.n)
+        counting_measure_sample(context, size=1)
 
 
 def _compile_in_worker(config_dict, part):
@@ -79,10 +91,11 @@ def cache_is_warm():
 def warm_up(sampler, context, notify=None, workers=None):
     """Compile (or load) every kernel the run of ``sampler`` uses; return the seconds it took.
 
-    On an empty cache the parts are first compiled in ``workers`` processes
-    (default: one per core, at most one per part), after the notice
-    :data:`EMPTY_CACHE_NOTICE`; whatever they leave undone is compiled here.  On a
-    filled cache the notice comes only if loading takes longer than
+    On an empty cache, after the notice :data:`EMPTY_CACHE_NOTICE`, this
+    process and ``workers - 1`` worker processes compile the parts at the
+    same time (``workers`` defaults to one process per core, at most one per
+    part); whatever the workers leave undone is compiled here.  On a filled
+    cache the notice comes only if loading takes longer than
     :data:`NOTICE_AFTER` seconds (some kernel was not in the cache).
     Either way the kernels are in this process when it returns.
     """
@@ -95,7 +108,7 @@ def warm_up(sampler, context, notify=None, workers=None):
     else:
         notify(EMPTY_CACHE_NOTICE)
         if workers > 1:
-            _compile_in_workers(sampler.config, workers)
+            _compile_with_workers(sampler, context, workers - 1)
     try:
         for part in PARTS:
             compile_part(part, sampler.prior, context, sampler.config.samples)
@@ -104,21 +117,58 @@ def warm_up(sampler, context, notify=None, workers=None):
     return time.perf_counter() - start
 
 
-def _compile_in_workers(config, workers):
-    """Fill Numba's cache with every part of ``config``'s kernels, ``workers`` parts at a time.
+def _compile_with_workers(sampler, context, workers):
+    """Compile the parts of ``sampler``'s run here and in ``workers`` worker processes at the same time.
 
-    A worker that fails leaves its part to the caller, which compiles it
-    itself (and raises whatever the worker met); so does every part where
-    worker processes cannot be started at all.
+    This process starts with the first part; every process, whenever it is
+    free, takes the first part nobody has taken (:data:`PARTS` is longest
+    first).  On 2 cores the run's own process compiles the sampler while a
+    worker compiles the measures, and whichever finishes first takes the
+    counting.  A part a worker failed to compile is left to the caller,
+    which compiles it itself (and raises whatever the worker met); so is
+    every part that worker processes could not be started for.
 
     Returns
     -------
     list of str
         The parts the workers compiled.
     """
+    left = list(PARTS)
+    lock = threading.Lock()
+    compiled_by_workers = []
+
+    def take():
+        with lock:
+            return left.pop(0) if left else None
+
+    def feed(pool):
+        """Keep one worker busy with parts nobody has taken."""
+        while (part := take()) is not None:
+            try:
+                future = pool.submit(_compile_in_worker, sampler.config.to_dict(), part)
+            except (OSError, RuntimeError):  # no worker could be started: this process takes the part
+                with lock:
+                    left.insert(0, part)
+                return
+            if future.exception() is None:
+                compiled_by_workers.append(part)
+
+    part = take()
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {part: pool.submit(_compile_in_worker, config.to_dict(), part) for part in PARTS}
-            return [part for part, future in futures.items() if future.exception() is None]
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     except (OSError, ImportError):  # no processes or semaphores here (some sandboxes)
-        return []
+        return compiled_by_workers
+    with pool:
+        feeders = [threading.Thread(target=feed, args=(pool,), daemon=True) for _ in range(workers)]
+        for feeder in feeders:
+            feeder.start()
+        try:
+            while part is not None:
+                compile_part(part, sampler.prior, context, sampler.config.samples)
+                part = take()
+        finally:
+            with lock:
+                left.clear()  # after a failure here, the workers take nothing more
+            for feeder in feeders:
+                feeder.join()
+    return compiled_by_workers

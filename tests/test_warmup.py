@@ -1,6 +1,8 @@
 """Compiling a run's kernels before it starts: the notice, the worker processes, the manifest entry."""
 
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -53,7 +55,25 @@ def test_a_filled_cache_that_is_slow_to_load_says_it_is_compiling(monkeypatch):
 
 def test_worker_processes_compile_every_part_of_a_config():
     # Spawned workers import pysimbias afresh; this fails if a part cannot be rebuilt from the config alone.
-    assert warmup._compile_in_workers(SMALL, 2) == list(warmup.PARTS)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(warmup._compile_in_worker, SMALL.to_dict(), part) for part in warmup.PARTS]
+        assert [future.exception() for future in futures] == [None] * len(warmup.PARTS)
+
+
+def test_the_run_compiles_the_first_part_while_a_worker_compiles_others(monkeypatch):
+    sampler = prepare(SMALL)
+    compiled_here = []
+    compile_part = warmup.compile_part
+
+    def recording_part(part, *args):
+        compiled_here.append(part)
+        compile_part(part, *args)
+
+    monkeypatch.setattr(warmup, "compile_part", recording_part)
+    compiled_by_workers = warmup._compile_with_workers(sampler, _context(sampler), 1)
+    assert compiled_here[0] == warmup.PARTS[0]
+    assert compiled_by_workers  # the worker took the second part at least
+    assert sorted(compiled_here + compiled_by_workers) == sorted(warmup.PARTS)
 
 
 def test_cache_is_warm_is_a_bool():

@@ -60,7 +60,7 @@ import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 __all__ = ["ACTIVATIONS", "SELU_ALPHA", "SELU_LAMBDA", "activation32", "apply_activation", "slope64", "value64"]
 
@@ -297,12 +297,28 @@ def _row_loop(function):
 
 
 @numba.njit
+def _apply_nothing(buf, first, last):
+    """The row loop of ReLU (which the dense tile applies) and of linear."""
+
+
+#: The row loop of every activation code.
+_ROW_LOOPS = {0: _apply_nothing, 1: _apply_tanh, 2: _apply_nothing, 3: _apply_gelu, 4: _apply_silu, 5: _apply_selu,
+              6: _apply_sigmoid, 7: _apply_sin, 8: _apply_gaussian, 9: _apply_erf, 10: _apply_step}
+
+
 def apply_activation(buf, first, last, act):
     """Apply activation ``act`` (an :data:`ACTIVATIONS` code) in place to rows ``first .. last-1`` of ``buf``.
 
     ``buf`` is a C-contiguous float32 matrix.  ReLU and linear do nothing
-    here: the dense tile applies ReLU itself.
+    here: the dense tile applies ReLU itself.  In a kernel whose ``act`` is
+    a compile-time constant (a literal), only that activation's loop is
+    compiled; with ``act`` a run-time integer, every activation's is.
     """
+    _ROW_LOOPS[act](buf, first, last)
+
+
+def _apply_any_activation(buf, first, last, act):
+    """:func:`apply_activation` in a kernel, ``act`` known only when it runs."""
     if act == 1:
         _apply_tanh(buf, first, last)
     elif act == 3:
@@ -321,6 +337,19 @@ def apply_activation(buf, first, last, act):
         _apply_erf(buf, first, last)
     elif act == 10:
         _apply_step(buf, first, last)
+
+
+@overload(apply_activation, prefer_literal=True)
+def _apply_activation_in_kernels(buf, first, last, act):
+    """:func:`apply_activation` in Numba code: one activation's loop for a literal ``act``, else all of them."""
+    if not isinstance(act, types.IntegerLiteral):
+        return _apply_any_activation
+    row_loop = _ROW_LOOPS[act.literal_value]
+
+    def apply(buf, first, last, act):
+        row_loop(buf, first, last)
+
+    return apply
 
 
 @numba.njit(cache=True)

@@ -10,7 +10,7 @@ import numba
 import numpy as np
 
 from . import prange_only
-from .sort import bucket_order, bucket_rows, row_order
+from .sort import bucket_order, bucket_rows, row_order, sorts_in_parallel
 
 __all__ = [
     "n_words",
@@ -236,7 +236,7 @@ def text_sort_order(keys, counts=None):
 
     Comparing the text forms character by character is the same as comparing
     the bit-reversed words in order, so no strings are built; the rows are
-    ordered by the parallel sort of :mod:`pysimbias.kernels.sort`.
+    ordered by :func:`pysimbias.kernels.sort.row_order`.
     """
     if counts is None:
         return row_order(text_order_words(keys))
@@ -246,12 +246,19 @@ def text_sort_order(keys, counts=None):
 def order_count_words(words):
     """Functions and their counts in count order, from rows of :func:`count_order_words` in any order.
 
+    Up to :data:`~pysimbias.kernels.sort.SORT_PARALLEL_ROWS` rows are ordered
+    by NumPy and gathered; more go through the buckets of the parallel sort.
+
     Returns
     -------
     keys : ndarray of uint64, shape (n, W)
     counts : ndarray of int64, shape (n,)
     """
-    return _sorted_count_items(np.ascontiguousarray(words, dtype=np.uint64))
+    words = np.ascontiguousarray(words, dtype=np.uint64)
+    if sorts_in_parallel(words.shape[0]):
+        return _sorted_count_items(words)
+    order = row_order(words)
+    return text_order_words(words[order, 1:]), (~words[order, 0]).astype(np.int64)
 
 
 def order_by_count(keys, counts):

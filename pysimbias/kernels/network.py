@@ -24,6 +24,7 @@ which doubled its compile time, and a call costs nothing next to a forward
 pass over all inputs.
 """
 
+import functools
 import math
 
 import numba
@@ -142,12 +143,10 @@ def _draw_columns(key0, key1, first, law, scales, cols, params, work):
 
 
 @numba.njit
-def _dense_layer(out, out_row, params, off, fan_in, fan_out, bias, cur, cur_row, act):
-    """``out[out_row + j] = act(b[j] + sum_a W[a, j] * cur[cur_row + a])`` for every unit j.
+def _dense_layer(out, out_row, params, off, fan_in, fan_out, bias, cur, cur_row, relu):
+    """``out[out_row + j] = b[j] + sum_a W[a, j] * cur[cur_row + a]`` for every unit j, ReLU'd when ``relu``.
 
-    ReLU is applied inside the tile, every other activation after it
-    (:func:`~pysimbias.kernels.activations.apply_activation`).  The
-    weights W (fan_in x fan_out, row-major) start at ``params[off]`` and
+    The weights W (fan_in x fan_out, row-major) start at ``params[off]`` and
     the biases follow them.  Units are evaluated in tiles of at most
     :data:`MAX_ROWS`, as evenly sized as possible.
     """
@@ -157,9 +156,8 @@ def _dense_layer(out, out_row, params, off, fan_in, fan_out, bias, cur, cur_row,
     for t in range(n_tiles):
         rows = (fan_out - j) // (n_tiles - t)
         dense_tile(rows, out, out_row + j, params, off + j, fan_out, b_off + j if bias else -1,
-                   cur, cur_row, fan_in, act == 0)
+                   cur, cur_row, fan_in, relu)
         j += rows
-    apply_activation(out, out_row, out_row + fan_out, act)
 
 
 @numba.njit
@@ -168,23 +166,30 @@ def _forward_key(params, sizes, bias, act, scratch, keys, r, m):
 
     ``scratch`` is the work array of :func:`_scratch`, whose first rows hold
     the inputs.  Every layer reads and writes rows of that one array, so the
-    per-sample loop creates no array views.
+    per-sample loop creates no array views.  ReLU is applied inside the
+    dense tile, every other activation after it
+    (:func:`~pysimbias.kernels.activations.apply_activation`), which
+    compiles only activation ``act`` when that is a literal.
     """
     d = sizes[0]
     width = (scratch.shape[0] - d - 1) // 2
-    off = 0
+    # int64 and bool values rather than literals (0, 1, False): _dense_layer is compiled for one signature
+    off = np.int64(0)
     n_layers = sizes.shape[0] - 1
-    in_row = 0
+    in_row = np.int64(0)
     out_row = d
+    relu = act == 0
     for layer in range(n_layers - 1):
         fan_in = sizes[layer]
         fan_out = sizes[layer + 1]
-        _dense_layer(scratch, out_row, params, off, fan_in, fan_out, bias, scratch, in_row, act)
+        _dense_layer(scratch, out_row, params, off, fan_in, fan_out, bias, scratch, in_row, relu)
+        apply_activation(scratch, out_row, out_row + fan_out, act)
         off += fan_in * fan_out + (fan_out if bias else 0)
         in_row = out_row
         out_row = d + width if out_row == d else d
     z_row = d + 2 * width
-    _dense_layer(scratch, z_row, params, off, sizes[n_layers - 1], 1, bias, scratch, in_row, 2)
+    _dense_layer(scratch, z_row, params, off, sizes[n_layers - 1], np.int64(1), bias, scratch, in_row,
+                 np.bool_(False))
     pack_positive(scratch, z_row, keys, r, m)
 
 
@@ -238,7 +243,6 @@ def keys_from_params(params, XT, sizes, bias, act):
     return keys
 
 
-@numba.njit(cache=True, parallel=prange_only(), nogil=True)
 def sample_keys(key0, key1, start, count, XT, sizes, bias, act, law, sigma_w, sigma_b):
     """Draw networks ``start .. start+count-1`` of a chunk and return their packed functions.
 
@@ -247,29 +251,53 @@ def sample_keys(key0, key1, start, count, XT, sizes, bias, act, law, sigma_w, si
     parameters of small networks (at most :data:`COLUMN_PARAMS`) are drawn
     for a whole block at once, across the samples' streams, which gives the
     same values several times faster than drawing a few values per stream.
+    The kernel is compiled for activation ``act`` alone (:func:`_sampler`).
     """
-    m = XT.shape[1]
-    n_w = (m + 63) // 64
-    keys = np.empty((count, n_w), dtype=np.uint64)
-    scales = param_scales(sizes, bias, sigma_w, sigma_b)
+    return _sampler(int(act))(key0, key1, start, count, XT, sizes, bias, law, sigma_w, sigma_b)
+
+
+@functools.cache
+def _sampler(act):
+    """The kernel of :func:`sample_keys` for activation code ``act``, which it holds as a constant.
+
+    Compiled for one activation, the kernel holds only that activation's
+    loop; Numba's cache keeps one entry per activation (the key of a
+    closure's entry includes the values it closes over).
+    """
+
+    @numba.njit(cache=True, parallel=prange_only(), nogil=True)
+    def sample_keys_of_act(key0, key1, start, count, XT, sizes, bias, law, sigma_w, sigma_b):
+        keys = np.empty((count, (XT.shape[1] + 63) // 64), dtype=np.uint64)
+        scales = param_scales(sizes, bias, sigma_w, sigma_b)
+        for blk in numba.prange((count + _BLOCK - 1) // _BLOCK):
+            _sample_block(key0, key1, start, blk * _BLOCK, min(count, (blk + 1) * _BLOCK), XT, sizes, bias, act,
+                          law, scales, keys)
+        return keys
+
+    return sample_keys_of_act
+
+
+@numba.njit
+def _sample_block(key0, key1, start, lo, hi, XT, sizes, bias, act, law, scales, keys):
+    """Rows ``lo .. hi-1`` (at most one block) of :func:`sample_keys`' keys.
+
+    The body of the kernel's parallel loop, as a function of its own: Numba's
+    parallel passes then analyse a call, not the whole forward pass.
+    """
     n_par = scales.shape[0]
     by_columns = law == 0 and n_par <= COLUMN_PARAMS
-    n_blocks = (count + _BLOCK - 1) // _BLOCK
-    for blk in numba.prange(n_blocks):
-        params = np.empty(n_par, dtype=np.float32)
-        work = np.empty(normal_work_size(n_par), dtype=np.uint64)
-        scratch = _scratch(sizes, XT)
-        lo = blk * _BLOCK
-        cols = np.empty((n_par if by_columns else 0, _BLOCK), dtype=np.float32)
+    params = np.empty(n_par, dtype=np.float32)
+    work = np.empty(normal_work_size(n_par), dtype=np.uint64)
+    scratch = _scratch(sizes, XT)
+    cols = np.empty((n_par if by_columns else 0, _BLOCK), dtype=np.float32)
+    if by_columns:
+        _draw_columns(key0, key1, start + lo, law, scales, cols, params, work)
+    for r in range(lo, hi):
         if by_columns:
-            _draw_columns(key0, key1, start + lo, law, scales, cols, params, work)
-        for r in range(lo, min(count, lo + _BLOCK)):
-            if by_columns:
-                params[:] = cols[:, r - lo]
-            else:
-                _draw_one(stream_seed(key0, key1, start + r), law, scales, params, work)
-            _forward_key(params, sizes, bias, act, scratch, keys, r, m)
-    return keys
+            params[:] = cols[:, r - lo]
+        else:
+            _draw_one(stream_seed(key0, key1, start + r), law, scales, params, work)
+        _forward_key(params, sizes, bias, act, scratch, keys, r, XT.shape[1])
 
 
 def sum_tree(XT, max_nodes=MAX_TREE_NODES):

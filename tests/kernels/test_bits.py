@@ -1,11 +1,14 @@
 """Packed functions (pysimbias.kernels.bits) against the plain-Python references."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pysimbias.kernels.bits import (
+    count_order_words,
     keys_to_text,
     n_words,
     order_by_count,
@@ -15,7 +18,11 @@ from pysimbias.kernels.bits import (
     text_to_keys,
     unpack_bits,
 )
+from pysimbias.kernels import sort
 from reference import reference_function_text, reference_pack, reference_unpack
+
+#: Orderings by NumPy (the default up to SORT_PARALLEL_ROWS rows) and by the parallel sort (beyond).
+SORT_PATHS = pytest.mark.parametrize("parallel_rows", [sort.SORT_PARALLEL_ROWS, 0], ids=["numpy", "parallel"])
 
 # m in 1..300, with the word boundaries drawn often.
 M_VALUES = st.one_of(st.sampled_from([1, 2, 63, 64, 65, 127, 128, 129, 191, 192, 193, 256, 300]),
@@ -140,10 +147,15 @@ def _python_order(texts, counts, with_counts):
     return sorted(index, key=lambda i: texts[i])
 
 
+@SORT_PATHS
 @settings(max_examples=200, deadline=None)
 @given(keyed_histograms())
-def test_text_sort_order_and_order_by_count_match_python_sorted(data):
-    bits, counts = data
+def test_text_sort_order_and_order_by_count_match_python_sorted(parallel_rows, data):
+    with mock.patch.object(sort, "SORT_PARALLEL_ROWS", parallel_rows):
+        _check_orders_match_python_sorted(*data)
+
+
+def _check_orders_match_python_sorted(bits, counts):
     keys = pack_bits(bits)
     texts = [reference_function_text(row) for row in bits]
     for with_counts in (True, False):
@@ -162,8 +174,9 @@ def test_text_sort_order_and_order_by_count_match_python_sorted(data):
         [(int(counts[i]), texts[i]) for i in _python_order(texts, counts, True)]
 
 
+@SORT_PATHS
 @pytest.mark.parametrize("n_w", [1, 2, 3])
-def test_order_by_count_on_many_buckets(n_w):
+def test_order_by_count_on_many_buckets(n_w, parallel_rows, monkeypatch):
     # Distinct keys that share long prefixes, as functions of a perceptron do,
     # with skewed counts: every bucket and tie path of the parallel sort runs.
     rng = np.random.default_rng(n_w)
@@ -172,10 +185,12 @@ def test_order_by_count_on_many_buckets(n_w):
     keys[:, -1] = rng.permutation(n).astype(np.uint64) << np.uint64(40)
     keys[:, 0] |= rng.integers(0, 4, size=n, dtype=np.uint64)
     counts = rng.geometric(0.6, size=n)
-    order = text_sort_order(keys, counts)
+    expected = np.lexsort(count_order_words(keys, counts).T[::-1])
+    monkeypatch.setattr(sort, "SORT_PARALLEL_ROWS", parallel_rows)
+    np.testing.assert_array_equal(text_sort_order(keys, counts), expected)
     got_keys, got_counts = order_by_count(keys, counts)
-    np.testing.assert_array_equal(got_keys, keys[order])
-    np.testing.assert_array_equal(got_counts, counts[order])
+    np.testing.assert_array_equal(got_keys, keys[expected])
+    np.testing.assert_array_equal(got_counts, counts[expected])
 
 
 def test_text_sort_order_small_example():

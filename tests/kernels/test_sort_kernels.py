@@ -1,4 +1,4 @@
-"""The parallel row sort (pysimbias.kernels.sort) against NumPy's lexsort."""
+"""The row sort (pysimbias.kernels.sort), NumPy's and the parallel one, against NumPy's lexsort."""
 
 import numba
 import numpy as np
@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pysimbias.kernels.sort import bucket_order, bucket_rows, row_order
+from pysimbias.kernels import sort
+from pysimbias.kernels.sort import SORT_PARALLEL_ROWS, bucket_order, bucket_rows, parallel_row_order, row_order
 
 
 def _sorted_by_buckets(words):
@@ -59,15 +60,18 @@ def _rows(kind, n, k, rng):
 
 
 KINDS = ["random", "few values", "shared prefix", "ties past 64 bits", "nested ties", "skewed"]
+#: row_order, and the parallel sort it uses on large tables, on every size.
+ORDERS = pytest.mark.parametrize("order", [row_order, parallel_row_order], ids=["row_order", "parallel"])
 
 
+@ORDERS
 @settings(max_examples=60, deadline=None)
 @given(kind=st.sampled_from(KINDS),
        n=st.one_of(st.integers(0, 40), st.sampled_from([4095, 4096, 4097, 9000, 33000])),
        k=st.integers(0, 4), seed=st.integers(0, 2**32 - 1))
-def test_row_order_is_the_stable_lexicographic_order(kind, n, k, seed):
+def test_row_order_is_the_stable_lexicographic_order(order, kind, n, k, seed):
     words = _rows(kind, n, k, np.random.default_rng(seed))
-    np.testing.assert_array_equal(row_order(words), _reference_order(words))
+    np.testing.assert_array_equal(order(words), _reference_order(words))
 
 
 @settings(max_examples=40, deadline=None)
@@ -83,7 +87,7 @@ def test_sorted_buckets_are_the_rows_in_lexicographic_order(kind, n, k, seed):
 def test_row_order_on_many_buckets(kind):
     words = _rows(kind, 300_000, 3, np.random.default_rng(7))
     expected = _reference_order(words)
-    np.testing.assert_array_equal(row_order(words), expected)
+    np.testing.assert_array_equal(parallel_row_order(words), expected)
     np.testing.assert_array_equal(_sorted_by_buckets(words), words[expected])
 
 
@@ -94,7 +98,7 @@ def test_row_order_does_not_depend_on_thread_count():
         previous = numba.get_num_threads()
         numba.set_num_threads(threads)
         try:
-            orders.append(row_order(words))
+            orders.append(parallel_row_order(words))
         finally:
             numba.set_num_threads(previous)
     np.testing.assert_array_equal(orders[0], orders[1])
@@ -103,3 +107,20 @@ def test_row_order_does_not_depend_on_thread_count():
 def test_row_order_takes_any_integer_rows():
     words = [[3, 1], [2, 9], [3, 0], [2, 9]]
     assert row_order(words).tolist() == [1, 3, 2, 0]
+
+
+def test_row_order_of_large_tables_is_the_parallel_sort(monkeypatch):
+    words = _rows("few values", 3000, 2, np.random.default_rng(5))
+    sorted_in_parallel = []
+
+    def spy(rows):
+        sorted_in_parallel.append(rows.shape[0])
+        return parallel_row_order(rows)
+
+    monkeypatch.setattr(sort, "parallel_row_order", spy)
+    np.testing.assert_array_equal(row_order(words), _reference_order(words))
+    assert sorted_in_parallel == []
+    monkeypatch.setattr(sort, "SORT_PARALLEL_ROWS", 2999)
+    np.testing.assert_array_equal(row_order(words), _reference_order(words))
+    assert sorted_in_parallel == [3000]
+    assert SORT_PARALLEL_ROWS >= 10**6  # the default run (10^6 samples) never compiles the parallel sort
