@@ -139,12 +139,13 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
         check_sampler(config, encoding, prior, threads, budget)
     context = measure_context(config, encoding, sampler.graph)
     names = run_measures(context, measures)
-    compile_seconds = warm_up(sampler, context, notify)
-    plan = explicit or plan_run(config, encoding, prior, threads, budget)
+    warmed = warm_up(sampler, context, notify)
     out = Path(out)
     notify = notify or _ignore
     try:
         with contextlib.ExitStack() as stack:
+            stack.enter_context(warmed)
+            plan = explicit or plan_run(config, encoding, prior, threads, budget)
             client = None if scheduler is None else stack.enter_context(cluster_client(scheduler))
             opened = _open_directory(out, config, run_identity(config, engine.CHUNK_SIZE, prior.n_words, prior.m),
                                      resume, force)
@@ -153,7 +154,7 @@ def sample_to_directory(out, config=None, *, threads=None, progress=None, memory
                 return opened
             stack.callback(opened.release)
             return _run(out, sampler, (context, names), opened, plan, threads, progress, client, plots, notify,
-                        compile_seconds, checkpoint_every)
+                        warmed, checkpoint_every)
     except OSError as exc:
         where = exc.filename or out
         raise RunDirectoryError(
@@ -210,7 +211,7 @@ def _samples_done(samples, done):
     return total
 
 
-def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client, plots, notify, compile_seconds,
+def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client, plots, notify, warmed,
          checkpoint_every):
     config, encoding, prior = sampler.config, sampler.encoding, sampler.prior
     started = datetime.now(timezone.utc)
@@ -240,6 +241,7 @@ def _run(out, sampler, measuring, progress_dir, plan, threads, progress, client,
     segments = len(progress_dir.segments)
     notify(f"sampling done; merging {segments} segment{'s' * (segments != 1)}"
            f"{' and the last table' if last is not None and last.chunks else ''} into {FUNCTIONS} and measuring")
+    compile_seconds = warmed.finish()
     clock = time.perf_counter()
     digest, aggregates, names, walsh, measure_seconds = _write_functions(out, progress_dir, last, plan, prior,
                                                                          *measuring)

@@ -1,22 +1,25 @@
 """Compiling the kernels a run will use before it starts, in parallel on a fresh install.
 
 A run compiles (or loads from Numba's cache) its kernels before it measures
-its memory baseline, so that no compilation happens halfway through.  The
-kernels are those of three parts, each a function of the config alone:
+its memory baseline, so that no compilation happens in its process halfway
+through.  The kernels are those of three parts, each a function of the
+config alone:
 
 * ``sampler``: the prior's sampling kernels, on one sample;
+* ``counting``: the counting and ordering kernels for the run's key width
+  (:func:`pysimbias.histogram.compile_kernels`, for the run's size);
 * ``measures``: the measure kernels of the run's encoding and graph, and
   those that the table's aggregates and the plots use (text forms, the
-  Walsh spectrum, the counting-measure baseline);
-* ``counting``: the counting and ordering kernels for the run's key width
-  (:func:`pysimbias.histogram.compile_kernels`, for the run's size).
+  Walsh spectrum, the counting-measure baseline).
 
 On a warm cache loading them takes a second.  On an empty one (the first run
 after installing) compiling them takes about a minute of one core, so the
-run compiles the first part itself while worker processes (one per further
-core) compile the others into the cache, every process taking the longest
-part left whenever it is free; the run then loads the workers' parts from
-the cache.
+run compiles the sampler itself while a worker process compiles the counting
+kernels and then the measures into the cache.  The run loads the counting
+kernels and starts sampling; the measures, which it needs only afterwards,
+the worker compiles meanwhile, and the run loads them when sampling is done
+(:meth:`WarmUp.finish`): loading compiled code from the cache takes little
+memory, unlike compiling it.
 """
 
 import multiprocessing
@@ -36,10 +39,12 @@ from .kernels.rng import chunk_key
 from .measures import MeasureContext, compute_measures
 from .measures.walsh import walsh_degree_weights
 
-__all__ = ["EMPTY_CACHE_NOTICE", "NOTICE", "PARTS", "cache_is_warm", "warm_up"]
+__all__ = ["AFTER_SAMPLING", "EMPTY_CACHE_NOTICE", "NOTICE", "PARTS", "WarmUp", "cache_is_warm", "warm_up"]
 
-#: The parts of a run's kernels, longest to compile first (an mlp's sampler, then the default measures).
-PARTS = ("sampler", "measures", "counting")
+#: The parts of a run's kernels, in the order the run needs them: the run's own process compiles the first.
+PARTS = ("sampler", "counting", "measures")
+#: Parts a run needs only once sampling is done: on an empty cache a worker may still compile them meanwhile.
+AFTER_SAMPLING = ("measures",)
 
 #: Kernels every run uses: while their cache entries are missing, the cache is empty.
 _PROBES = (counting.insert_grouped, lz.lz76)
@@ -88,87 +93,111 @@ def cache_is_warm():
         return False
 
 
-def warm_up(sampler, context, notify=None, workers=None):
-    """Compile (or load) every kernel the run of ``sampler`` uses; return the seconds it took.
+class WarmUp:
+    """The kernels of a run, loaded in this process, but for parts a worker may still be compiling.
 
-    On an empty cache, after the notice :data:`EMPTY_CACHE_NOTICE`, this
-    process and ``workers - 1`` worker processes compile the parts at the
-    same time (``workers`` defaults to one process per core, at most one per
-    part); whatever the workers leave undone is compiled here.  On a filled
-    cache the notice comes only if loading takes longer than
-    :data:`NOTICE_AFTER` seconds (some kernel was not in the cache).
-    Either way the kernels are in this process when it returns.
+    Use it as a context manager; call :meth:`finish` before the run needs the
+    parts of :data:`AFTER_SAMPLING`.
+
+    Attributes
+    ----------
+    seconds : float
+        How long the run has waited for its kernels so far.
+    """
+
+    def __init__(self, load, seconds, pool=None, pending=None):
+        self._load = load
+        self.seconds = seconds
+        self._pool = pool
+        self._pending = dict(pending or {})
+
+    def finish(self):
+        """Wait for the parts still compiling, load them here; return :attr:`seconds`, now with that wait."""
+        start = time.perf_counter()
+        for part, future in self._pending.items():
+            future.exception()  # a part the worker failed to compile is compiled (and fails) here
+            self._load(part)
+        self._pending.clear()
+        self.close()
+        self.seconds += time.perf_counter() - start
+        return self.seconds
+
+    def close(self):
+        """Stop the workers (a part one is compiling is finished in its process, then it exits)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=not self._pending, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def warm_up(sampler, context, notify=None, workers=None):
+    """Compile (or load) every kernel the run of ``sampler`` uses; return a :class:`WarmUp`.
+
+    On a filled cache every part is loaded here, and the notice
+    :data:`NOTICE` comes only if that takes longer than :data:`NOTICE_AFTER`
+    seconds (some kernel was not in the cache).  On an empty cache, after
+    the notice :data:`EMPTY_CACHE_NOTICE`, this process compiles the first
+    part while ``workers - 1`` worker processes (default: one per further
+    core) compile the others into the cache; this process then loads the
+    parts sampling needs, and the parts of :data:`AFTER_SAMPLING` when
+    :meth:`WarmUp.finish` is called: a worker compiles them while the run
+    samples.  A part a worker could not compile is compiled here.
     """
     start = time.perf_counter()
     notify = notify or (lambda message: None)
     workers = min(len(PARTS), os.cpu_count() or 1) if workers is None else int(workers)
-    timer = threading.Timer(NOTICE_AFTER, notify, (NOTICE,))
-    if cache_is_warm():
-        timer.start()
-    else:
-        notify(EMPTY_CACHE_NOTICE)
-        if workers > 1:
-            _compile_with_workers(sampler, context, workers - 1)
+
+    def load(part):
+        compile_part(part, sampler.prior, context, sampler.config.samples)
+
+    if cache_is_warm() or workers < 2:
+        timer = threading.Timer(NOTICE_AFTER, notify, (NOTICE,))
+        if cache_is_warm():
+            timer.start()
+        else:
+            notify(EMPTY_CACHE_NOTICE)
+        try:
+            for part in PARTS:
+                load(part)
+        finally:
+            timer.cancel()
+        return WarmUp(load, time.perf_counter() - start)
+    notify(EMPTY_CACHE_NOTICE)
+    pool, futures = _start_workers(sampler.config, PARTS[1:], workers - 1)
+    warmed = WarmUp(load, 0.0, pool, {part: futures[part] for part in AFTER_SAMPLING if part in futures})
     try:
-        for part in PARTS:
-            compile_part(part, sampler.prior, context, sampler.config.samples)
-    finally:
-        timer.cancel()
-    return time.perf_counter() - start
+        load(PARTS[0])
+        for part in PARTS[1:]:
+            if part not in warmed._pending:
+                if part in futures:
+                    futures[part].exception()  # wait for the worker; a part it failed is compiled here
+                load(part)
+    except BaseException:
+        warmed.close()
+        raise
+    warmed.seconds = time.perf_counter() - start
+    return warmed
 
 
-def _compile_with_workers(sampler, context, workers):
-    """Compile the parts of ``sampler``'s run here and in ``workers`` worker processes at the same time.
+def _start_workers(config, parts, workers):
+    """Start compiling ``parts`` of ``config``'s run in ``workers`` processes, in order; return (pool, futures).
 
-    This process starts with the first part; every process, whenever it is
-    free, takes the first part nobody has taken (:data:`PARTS` is longest
-    first).  On 2 cores the run's own process compiles the sampler while a
-    worker compiles the measures, and whichever finishes first takes the
-    counting.  A part a worker failed to compile is left to the caller,
-    which compiles it itself (and raises whatever the worker met); so is
-    every part that worker processes could not be started for.
-
-    Returns
-    -------
-    list of str
-        The parts the workers compiled.
+    The futures map each part to its compilation; parts no worker could be
+    started for are missing from it (and the pool is None when none could).
     """
-    left = list(PARTS)
-    lock = threading.Lock()
-    compiled_by_workers = []
-
-    def take():
-        with lock:
-            return left.pop(0) if left else None
-
-    def feed(pool):
-        """Keep one worker busy with parts nobody has taken."""
-        while (part := take()) is not None:
-            try:
-                future = pool.submit(_compile_in_worker, sampler.config.to_dict(), part)
-            except (OSError, RuntimeError):  # no worker could be started: this process takes the part
-                with lock:
-                    left.insert(0, part)
-                return
-            if future.exception() is None:
-                compiled_by_workers.append(part)
-
-    part = take()
     try:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     except (OSError, ImportError):  # no processes or semaphores here (some sandboxes)
-        return compiled_by_workers
-    with pool:
-        feeders = [threading.Thread(target=feed, args=(pool,), daemon=True) for _ in range(workers)]
-        for feeder in feeders:
-            feeder.start()
+        return None, {}
+    futures = {}
+    for part in parts:
         try:
-            while part is not None:
-                compile_part(part, sampler.prior, context, sampler.config.samples)
-                part = take()
-        finally:
-            with lock:
-                left.clear()  # after a failure here, the workers take nothing more
-            for feeder in feeders:
-                feeder.join()
-    return compiled_by_workers
+            futures[part] = pool.submit(_compile_in_worker, config.to_dict(), part)
+        except (OSError, RuntimeError):
+            break
+    return pool, futures

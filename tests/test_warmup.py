@@ -23,9 +23,9 @@ def test_an_empty_cache_is_announced_before_compiling(monkeypatch):
     sampler = prepare(SMALL)
     monkeypatch.setattr(warmup, "cache_is_warm", lambda: False)
     notices = []
-    seconds = warmup.warm_up(sampler, _context(sampler), notices.append, workers=1)
+    warmed = warmup.warm_up(sampler, _context(sampler), notices.append, workers=1)
     assert notices == [warmup.EMPTY_CACHE_NOTICE]
-    assert seconds > 0
+    assert warmed.seconds > 0 and warmed.finish() == warmed.seconds
 
 
 def test_a_filled_cache_that_loads_at_once_says_nothing(monkeypatch):
@@ -60,20 +60,47 @@ def test_worker_processes_compile_every_part_of_a_config():
         assert [future.exception() for future in futures] == [None] * len(warmup.PARTS)
 
 
-def test_the_run_compiles_the_first_part_while_a_worker_compiles_others(monkeypatch):
+def test_the_run_compiles_the_sampler_while_a_worker_compiles_the_rest_and_loads_the_measures_last(monkeypatch):
     sampler = prepare(SMALL)
-    compiled_here = []
+    loaded_here = []
     compile_part = warmup.compile_part
 
     def recording_part(part, *args):
-        compiled_here.append(part)
+        loaded_here.append(part)
         compile_part(part, *args)
 
     monkeypatch.setattr(warmup, "compile_part", recording_part)
-    compiled_by_workers = warmup._compile_with_workers(sampler, _context(sampler), 1)
-    assert compiled_here[0] == warmup.PARTS[0]
-    assert compiled_by_workers  # the worker took the second part at least
-    assert sorted(compiled_here + compiled_by_workers) == sorted(warmup.PARTS)
+    monkeypatch.setattr(warmup, "cache_is_warm", lambda: False)
+    notices = []
+    with warmup.warm_up(sampler, _context(sampler), notices.append, workers=2) as warmed:
+        assert notices == [warmup.EMPTY_CACHE_NOTICE]
+        assert loaded_here == ["sampler", "counting"]  # what sampling needs; the worker may still compile the rest
+        before = warmed.seconds
+        assert warmed.finish() >= before
+    assert loaded_here == list(warmup.PARTS)
+    assert set(warmup.AFTER_SAMPLING) <= set(warmup.PARTS) and warmup.PARTS[0] not in warmup.AFTER_SAMPLING
+
+
+def test_parts_the_worker_fails_are_compiled_by_the_run(monkeypatch):
+    sampler = prepare(SMALL)
+    monkeypatch.setattr(warmup, "cache_is_warm", lambda: False)
+    monkeypatch.setattr(warmup, "_compile_in_worker", _failing_part)  # pickled by name: the worker imports it
+    started = []
+    start_workers = warmup._start_workers
+    monkeypatch.setattr(warmup, "_start_workers", lambda *args: started.append(start_workers(*args)) or started[0])
+    loaded_here = []
+    compile_part = warmup.compile_part
+    monkeypatch.setattr(warmup, "compile_part", lambda part, *args: loaded_here.append(part) or compile_part(part, *args))
+    with warmup.warm_up(sampler, _context(sampler), workers=2) as warmed:
+        warmed.finish()
+    futures = started[0][1]
+    assert sorted(futures) == ["counting", "measures"]
+    assert all(isinstance(future.exception(), RuntimeError) for future in futures.values())
+    assert loaded_here == list(warmup.PARTS)
+
+
+def _failing_part(config_dict, part):
+    raise RuntimeError(f"cannot compile {part}")
 
 
 def test_cache_is_warm_is_a_bool():
