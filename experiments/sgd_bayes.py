@@ -64,7 +64,7 @@ WELL_ESTIMATED = 5
 #: networks trained per row, and draws per scouted setting.
 SIZES = {
     "full": dict(draws=20_000_000, onehot_draws=3_000_000, runs=5_000, scout_draws=300_000),
-    "quick": dict(draws=100_000, onehot_draws=20_000, runs=100, scout_draws=10_000),
+    "quick": dict(draws=200_000, onehot_draws=20_000, runs=200, scout_draws=10_000),
 }
 
 
