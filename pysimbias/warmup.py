@@ -155,9 +155,10 @@ def warm_up(sampler, context, notify=None, workers=None):
     def load(part):
         compile_part(part, sampler.prior, context, sampler.config.samples)
 
-    if cache_is_warm() or workers < 2:
+    warm = cache_is_warm()
+    if warm or workers < 2:
         timer = threading.Timer(NOTICE_AFTER, notify, (NOTICE,))
-        if cache_is_warm():
+        if warm:
             timer.start()
         else:
             notify(EMPTY_CACHE_NOTICE)
