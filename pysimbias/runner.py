@@ -31,7 +31,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from . import engine
 from .store.checkpoint import Progress, check_generator, discard_progress, has_progress, run_identity
