@@ -1,9 +1,9 @@
 """What this machine can do in FP32: the FMA peak of all cores and NumPy's sgemm, measured in the same run.
 
-The FMA peak is a Numba loop of independent fused multiply-add chains, one
-loop per thread on every Numba thread: enough chains (``CHAINS`` floats, so
-several vector registers' worth) that each FMA unit always has work while
-earlier FMAs finish.  sgemm is ``numpy.matmul`` of two square float32
+The FMA peak is a loop of independent fused multiply-add chains, one loop
+per thread on every Numba thread: ten vector registers at the dense
+kernel's width (``CHAINS`` floats), so that each FMA unit always has work
+while earlier FMAs finish.  sgemm is ``numpy.matmul`` of two square float32
 matrices, BLAS on all its threads.  The network benchmarks print their
 arithmetic rate as a share of both (:func:`arithmetic_line`).
 
@@ -14,27 +14,66 @@ import functools
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from common import best_times, machine_line
+from pysimbias.kernels.vector import SHAPE
 
-#: Independent accumulators per thread (10 AVX2 or 5 AVX-512 registers of float32).
-CHAINS = 80
+#: Independent accumulators per thread: vector registers of float32 at the
+#: width the dense kernel uses (8 lanes with AVX2, 16 with AVX-512), enough
+#: of them to keep two FMA pipes of latency 4 to 5 busy without spilling.
+REGISTERS = 10
+CHAINS = REGISTERS * SHAPE.lanes
 #: FMA steps of every chain per measurement.
 STEPS = 1 << 23
 SGEMM_SIZE = 2048
 
 
-@numba.njit(parallel=True, fastmath=True, cache=True)
+@intrinsic
+def _vector_chains(typingctx, steps, scale, shift):
+    """``REGISTERS`` explicit vectors of ``SHAPE.lanes`` float32, each run through ``steps`` FMAs; their lane sum.
+
+    Written as LLVM vector code, like the dense kernel, so that it runs at
+    the dense kernel's width: Numba's loop vectorizer prefers 256-bit
+    vectors even where 512-bit ones exist.
+    """
+    if steps != types.int64 or scale != types.float32 or shift != types.float32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        vec = ir.VectorType(ir.FloatType(), SHAPE.lanes)
+        fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vec, [vec, vec, vec]),
+                                             f"llvm.fma.v{SHAPE.lanes}f32")
+        splat = [builder.insert_element(ir.Constant(vec, ir.Undefined), value, ir.Constant(ir.IntType(32), 0))
+                 for value in args[1:]]
+        scale_vec, shift_vec = (builder.shuffle_vector(v, ir.Constant(vec, ir.Undefined),
+                                                       ir.Constant(ir.VectorType(ir.IntType(32), SHAPE.lanes),
+                                                                   [0] * SHAPE.lanes)) for v in splat)
+        accs = [cgutils.alloca_once_value(builder, ir.Constant(vec, [1e-3 * (r * SHAPE.lanes + k)
+                                                                      for k in range(SHAPE.lanes)]))
+                for r in range(REGISTERS)]
+        with cgutils.for_range(builder, args[0]):
+            for acc in accs:
+                builder.store(builder.call(fma, [builder.load(acc), scale_vec, shift_vec]), acc)
+        total = builder.load(accs[0])
+        for acc in accs[1:]:
+            total = builder.fadd(total, builder.load(acc))
+        result = builder.extract_element(total, ir.Constant(ir.IntType(32), 0))
+        for k in range(1, SHAPE.lanes):
+            result = builder.fadd(result, builder.extract_element(total, ir.Constant(ir.IntType(32), k)))
+        return result
+
+    return types.float32(types.int64, types.float32, types.float32), codegen
+
+
+@numba.njit(parallel=True)
 def _fma_chains(steps, scale, shift, out):
     """Every thread runs ``steps`` FMAs on each of ``CHAINS`` accumulators; ``out[t]`` keeps their sum."""
     for t in numba.prange(out.shape[0]):
-        acc = np.empty(CHAINS, dtype=np.float32)
-        for j in range(CHAINS):
-            acc[j] = np.float32(t + j) * np.float32(1e-3)
-        for _ in range(steps):
-            for j in range(CHAINS):
-                acc[j] = acc[j] * scale + shift
-        out[t] = acc.sum()
+        out[t] = _vector_chains(steps, scale, shift)
 
 
 def fma_peak_gflops(repeat=3):
