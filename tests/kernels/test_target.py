@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 from numba.core import codegen
 
@@ -15,7 +14,6 @@ from pysimbias import kernels
 #: functions on the 7-cube.
 _OUTPUTS = """
 import hashlib
-import numpy as np
 from pysimbias.kernels import rng
 from pysimbias.kernels.activations import ACTIVATIONS, activation32
 from pysimbias.measures import MeasureContext, compute_measures
