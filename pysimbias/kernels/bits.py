@@ -61,21 +61,40 @@ def pack_bits(bits):
     return out
 
 
+def _byte_table(zero):
+    """Entry v: the 8 bytes ``zero + bit t of v`` for t = 0..7, as one little-endian uint64."""
+    v = np.arange(256, dtype=np.uint64)[:, None]
+    t = np.arange(8, dtype=np.uint64)[None, :]
+    return (((v >> t) & np.uint64(1)) + np.uint64(zero)) << (np.uint64(8) * t)
+
+
+#: One byte of a key spread over 8 output bytes: 0/1 values, and '0'/'1' characters.
+_BIT_BYTES = {0: _byte_table(0).sum(axis=1), ord("0"): _byte_table(ord("0")).sum(axis=1)}
+
+
 @numba.njit(cache=True)
-def _unpack_rows(keys, m, out):
+def _unpack_rows(keys, table, out):
+    """``out[r, j]`` = the 8 output bytes of byte j of ``keys[r]`` (``table[byte]``): one lookup per 8 bits."""
     for r in range(keys.shape[0]):
-        for i in range(m):
-            out[r, i] = (keys[r, i >> 6] >> np.uint64(i & 63)) & np.uint64(1)
+        for j in range(out.shape[1]):
+            out[r, j] = table[(keys[r, j >> 3] >> np.uint64((j & 7) << 3)) & np.uint64(255)]
+
+
+def _unpacked(keys, m, zero):
+    """(n, m) uint8 matrix of ``zero + bit``; rows padded to whole bytes are filled, then cut to m."""
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
+    if keys.ndim == 1:
+        keys = keys[None, :]
+    m = int(m)
+    out = np.empty((keys.shape[0], -(-m // 8) * 8), dtype=np.uint8)
+    _unpack_rows(keys, _BIT_BYTES[zero], out.view(np.uint64))
+    return out if out.shape[1] == m else np.ascontiguousarray(out[:, :m])
 
 
 def unpack_bits(keys, m):
-    """Unpack (n, W) uint64 keys into an (n, m) uint8 matrix of 0/1."""
-    keys = np.ascontiguousarray(keys, dtype=np.uint64)
-    if keys.ndim == 1:
-        return unpack_bits(keys[None, :], m)[0]
-    out = np.empty((keys.shape[0], int(m)), dtype=np.uint8)
-    _unpack_rows(keys, int(m), out)
-    return out
+    """Unpack (n, W) uint64 keys into an (n, m) uint8 matrix of 0/1 (a 1-d key gives one row, 1-d)."""
+    out = _unpacked(keys, m, 0)
+    return out[0] if np.ndim(keys) == 1 else out
 
 
 def keys_to_text(keys, m):
@@ -85,11 +104,7 @@ def keys_to_text(keys, m):
     -------
     texts : ndarray of bytes (dtype ``S{m}``), shape (n,)
     """
-    bits = unpack_bits(keys, m)
-    if bits.ndim == 1:
-        bits = bits[None, :]
-    chars = bits + np.uint8(ord("0"))
-    return np.ascontiguousarray(chars).view(f"S{int(m)}").ravel()
+    return _unpacked(keys, m, ord("0")).view(f"S{int(m)}").ravel()
 
 
 def text_to_keys(texts):

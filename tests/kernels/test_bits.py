@@ -209,3 +209,10 @@ def test_take_rows_equals_fancy_indexing(n, w):
     keys = rng.integers(0, 2**64, size=(max(n, 1), w), dtype=np.uint64)
     order = rng.permutation(n) if n else np.zeros(0, dtype=np.int64)
     np.testing.assert_array_equal(take_rows(keys, order), keys[order])
+
+
+@pytest.mark.parametrize("m", [1, 64, 70, 128])
+def test_no_rows(m):
+    keys = np.zeros((0, n_words(m)), dtype=np.uint64)
+    assert unpack_bits(keys, m).shape == (0, m)
+    assert keys_to_text(keys, m).shape == (0,)
