@@ -4,7 +4,9 @@ Pure array-in / array-out.  Function r, read on the cube (input i is vertex
 ``vertices[i]``), becomes F = (-1)^f, and m F̂(S) = Σ_x F(x) (-1)^{|S ∩ x|}
 = m - 2 |f ⊕ χ_S| for every S, where χ_S is the parity of the bits in S.
 For n <= 8 every coefficient is that popcount against a table of the m
-parity strings (m·W words per function, no branches); above, an in-place
+parity strings, held one word at a time and ordered by degree so that the
+popcounts and the sums by degree run as vector loops (m·W words per
+function, no branches, no scatter); above, an in-place
 fast Walsh–Hadamard transform gives them (m log m additions).  Row r of the
 result is W_k = Σ_{|S|=k} F̂(S)^2 for k = 0..n, summed exactly in integers
 and scaled by 1/m² once.  Rows are independent, so results do not depend on
@@ -69,7 +71,19 @@ def walsh_degree_weights(keys, vertices, n):
     for i in range(m):
         identity = identity and vertices[i] == i
     use_table = n <= _PARITY_MAX_N
+    # The parity strings one word at a time (row w holds word w of every chi_S), the sets S in order of degree:
+    # the coefficients of one degree are then a contiguous run, and both loops over S vectorize.
+    by_degree = np.argsort(degree)
+    bounds = np.zeros(n + 2, dtype=np.int64)
+    for s in range(m):
+        bounds[degree[s] + 1] += 1
+    for k in range(n + 1):
+        bounds[k + 1] += bounds[k]
     parity = _parity_strings(n if use_table else 0, n_w)
+    parity_rows = np.empty((n_w, m if use_table else 0), dtype=np.uint64)
+    for w in range(n_w):
+        for j in range(parity_rows.shape[1]):
+            parity_rows[w, j] = parity[by_degree[j], w]
     rows = keys.shape[0]
     out = np.zeros((rows, n + 1))
     scale = 1.0 / (float(m) * float(m))
@@ -87,23 +101,29 @@ def walsh_degree_weights(keys, vertices, n):
                     bit = (keys[r, i >> 6] >> np.uint64(i & 63)) & _ONE
                     on_cube[vertices[i] >> 6] |= bit << np.uint64(vertices[i] & 63)
             if use_table:
-                for s in range(m):
-                    differ = np.uint64(0)
-                    for w in range(n_w):
-                        differ += popcount64(on_cube[w] ^ parity[s, w])
-                    values[s] = m - 2 * np.int64(differ)
-            else:
-                for x in range(m):
-                    values[x] = 1 - 2 * np.int64((on_cube[x >> 6] >> np.uint64(x & 63)) & _ONE)
-                half = 1
-                while half < m:
-                    for start in range(0, m, 2 * half):
-                        for j in range(start, start + half):
-                            a = values[j]
-                            b = values[j + half]
-                            values[j] = a + b
-                            values[j + half] = a - b
-                    half *= 2
+                # values[j] = m - 2 |f xor chi_S| = m F^(S) for the j-th set S in order of degree
+                values[:] = 0
+                for w in range(n_w):
+                    word = on_cube[w]
+                    for j in range(m):
+                        values[j] += np.int64(popcount64(word ^ parity_rows[w, j]))
+                for k in range(n + 1):
+                    total = np.int64(0)
+                    for j in range(bounds[k], bounds[k + 1]):
+                        total += (m - 2 * values[j]) ** 2
+                    out[r, k] = float(total) * scale
+                continue
+            for x in range(m):
+                values[x] = 1 - 2 * np.int64((on_cube[x >> 6] >> np.uint64(x & 63)) & _ONE)
+            half = 1
+            while half < m:
+                for start in range(0, m, 2 * half):
+                    for j in range(start, start + half):
+                        a = values[j]
+                        b = values[j + half]
+                        values[j] = a + b
+                        values[j + half] = a - b
+                half *= 2
             weights[:] = 0
             for s in range(m):
                 weights[degree[s]] += values[s] * values[s]
