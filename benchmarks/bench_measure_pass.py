@@ -27,8 +27,12 @@ def workloads(package, keys, counts, context, batches, names):
                                                    for rows in batches]) for name in names]
     jobs.append(("all default measures", lambda: [measures.compute_measures(keys[rows], context, names)
                                                   for rows in batches]))
-    jobs.append(("Walsh degree weights", lambda: [counts[rows] @ walsh.walsh_degree_weights(
-        keys[rows], context.vertices, context.n) for rows in batches]))
+    if hasattr(walsh, "walsh_degree_totals"):  # what a run computes since 0.5.1
+        jobs.append(("Walsh degree totals", lambda: [walsh.walsh_degree_totals(
+            keys[rows], counts[rows], context.vertices, context.n) for rows in batches]))
+    else:
+        jobs.append(("Walsh degree totals", lambda: [counts[rows] @ walsh.walsh_degree_weights(
+            keys[rows], context.vertices, context.n) for rows in batches]))
     return jobs
 
 

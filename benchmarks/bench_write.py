@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from common import machine_line, perceptron_table_batches
 from pysimbias.measures import compute_measures
-from pysimbias.measures.walsh import walsh_degree_weights
+from pysimbias.measures.walsh import walsh_degree_totals
 from pysimbias.store.aggregates import AggregateBuilder, keys_texts
 from pysimbias.store.rundir import _text_column, function_batch_rows
 
@@ -108,8 +108,8 @@ def main():
         return builder.finish({name: values.dtype for name, values in measures[0].items()})
 
     timed("aggregates", hist.distinct, aggregate)
-    timed("Walsh degree weights", hist.distinct,
-          lambda: [hist.counts[rows] @ walsh_degree_weights(hist.keys[rows], context.vertices, context.n)
+    timed("Walsh degree totals", hist.distinct,
+          lambda: [walsh_degree_totals(hist.keys[rows], hist.counts[rows], context.vertices, context.n)
                    for rows in batches])
     texts = timed("text column", hist.distinct, lambda: [_text_column(hist.keys[rows], hist.m) for rows in batches])
     schema = pa.schema([("function", pa.string()), ("count", pa.int64())]

@@ -38,7 +38,7 @@ from .distributed import check_scheduler, cluster_client, record_on_cluster
 from .engine import check_samples, check_threads, pending_chunks, record_chunks, thread_limit
 from .errors import InvalidParameterError, RunDirectoryError
 from .measures import compute_measures, run_measures
-from .measures.walsh import walsh_degree_weights, walsh_spectrum_entry
+from .measures.walsh import walsh_degree_totals, walsh_spectrum_entry
 from .store.aggregates import AGGREGATES, AggregateBuilder, keys_texts
 from .store.background import InOrder
 from .store.memory import MemoryPlan, parse_memory, peak_rss
@@ -320,7 +320,7 @@ def _write_functions(out, progress_dir, last, plan, prior, context, names):
 
 def _write_ordered(out, ordered, prior, context, names):
     """Write ``functions.parquet`` from the (keys, counts) blocks of ``ordered``; returns as :func:`_write_functions`."""
-    totals = {"samples": 0, "names": [], "walsh": 0.0, "dtypes": {}, "seconds": 0.0}
+    totals = {"samples": 0, "names": [], "walsh": None, "dtypes": {}, "seconds": 0.0}
     builder = AggregateBuilder(prior.m)
 
     def batches():
@@ -331,7 +331,8 @@ def _write_ordered(out, ordered, prior, context, names):
             totals["names"] = list(measures)
             totals["dtypes"] = {name: values.dtype for name, values in measures.items()}
             if context.vertices is not None:
-                totals["walsh"] = totals["walsh"] + counts @ walsh_degree_weights(keys, context.vertices, context.n)
+                batch = walsh_degree_totals(keys, counts, context.vertices, context.n)  # exact integers
+                totals["walsh"] = batch if totals["walsh"] is None else [a + b for a, b in zip(totals["walsh"], batch)]
             totals["seconds"] += time.perf_counter() - clock
             aggregating.submit(builder.add, counts, measures, keys_texts(keys, prior.m))
             yield keys, counts, measures

@@ -37,7 +37,7 @@ from .kernels import counting, lz
 from .kernels.bits import keys_to_text
 from .kernels.rng import chunk_key
 from .measures import MeasureContext, compute_measures
-from .measures.walsh import walsh_degree_weights
+from .measures.walsh import walsh_degree_totals
 
 __all__ = ["AFTER_SAMPLING", "EMPTY_CACHE_NOTICE", "NOTICE", "PARTS", "WarmUp", "cache_is_warm", "warm_up"]
 
@@ -67,7 +67,7 @@ def compile_part(part, prior, context, samples):
         compute_measures(keys, context)
         keys_to_text(keys, prior.m)
         if context.vertices is not None:
-            walsh_degree_weights(keys, context.vertices, context.n)
+            walsh_degree_totals(keys, np.ones(1, dtype=np.int64), context.vertices, context.n)
         counting_measure_sample(context, size=1)
 
 

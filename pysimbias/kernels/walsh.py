@@ -19,7 +19,7 @@ import numpy as np
 from . import prange_only
 from .bits import popcount64
 
-__all__ = ["walsh_degree_weights"]
+__all__ = ["walsh_degree_weights", "walsh_degree_totals"]
 
 # Functions per parallel work item (scratch is allocated once per item).
 _BLOCK = 1024
@@ -45,25 +45,16 @@ def _parity_strings(n, n_w):
     return table
 
 
-@numba.njit(cache=True, parallel=prange_only())
-def walsh_degree_weights(keys, vertices, n):
-    """Spectral weight at each degree of every packed function.
+@numba.njit
+def _plan(vertices, n, n_w):
+    """What every row's transform reads: ``(degree, bounds, parity_rows, identity)``.
 
-    Parameters
-    ----------
-    keys : ndarray of uint64, shape (N, W)
-        Packed functions on m = 2**n inputs.
-    vertices : ndarray of int64, shape (m,)
-        Cube vertex of every input.
-    n : int
-
-    Returns
-    -------
-    ndarray of float64, shape (N, n + 1)
-        Exact (every W_k is a multiple of 1/m² below 1) for n <= 17.
+    ``degree[S]`` = |S|; the sets S taken in order of degree, those of
+    degree k are the j-th for ``bounds[k] <= j < bounds[k + 1]``;
+    ``parity_rows[w, j]`` is word w of chi_S for the j-th set (empty for
+    n > 8); ``identity``: input i is vertex i for every i.
     """
     m = 1 << n
-    n_w = keys.shape[1]
     degree = np.zeros(m, dtype=np.int64)
     for s in range(1, m):
         degree[s] = degree[s >> 1] + (s & 1)
@@ -84,49 +75,102 @@ def walsh_degree_weights(keys, vertices, n):
     for w in range(n_w):
         for j in range(parity_rows.shape[1]):
             parity_rows[w, j] = parity[by_degree[j], w]
+    return degree, bounds, parity_rows, identity
+
+
+@numba.njit(inline="always")
+def _row_weights(keys, r, vertices, n, degree, bounds, parity_rows, identity, on_cube, values, weights):
+    """``weights[k]`` = m² W_k of function ``keys[r]``: an exact integer (``on_cube``, ``values`` are scratch)."""
+    m = 1 << n
+    n_w = keys.shape[1]
+    if identity:
+        for w in range(n_w):
+            on_cube[w] = keys[r, w]
+    else:
+        on_cube[:] = 0
+        for i in range(m):
+            bit = (keys[r, i >> 6] >> np.uint64(i & 63)) & _ONE
+            on_cube[vertices[i] >> 6] |= bit << np.uint64(vertices[i] & 63)
+    if parity_rows.shape[1]:
+        # values[j] = |f xor chi_S| for the j-th set S in order of degree; m - 2 |f xor chi_S| = m F^(S)
+        values[:] = 0
+        for w in range(n_w):
+            word = on_cube[w]
+            for j in range(m):
+                values[j] += np.int64(popcount64(word ^ parity_rows[w, j]))
+        for k in range(n + 1):
+            total = np.int64(0)
+            for j in range(bounds[k], bounds[k + 1]):
+                total += (m - 2 * values[j]) ** 2
+            weights[k] = total
+        return
+    for x in range(m):
+        values[x] = 1 - 2 * np.int64((on_cube[x >> 6] >> np.uint64(x & 63)) & _ONE)
+    half = 1
+    while half < m:
+        for start in range(0, m, 2 * half):
+            for j in range(start, start + half):
+                a = values[j]
+                b = values[j + half]
+                values[j] = a + b
+                values[j + half] = a - b
+        half *= 2
+    weights[:] = 0
+    for s in range(m):
+        weights[degree[s]] += values[s] * values[s]
+
+
+@numba.njit(cache=True, parallel=prange_only())
+def walsh_degree_weights(keys, vertices, n):
+    """Spectral weight at each degree of every packed function.
+
+    Parameters
+    ----------
+    keys : ndarray of uint64, shape (N, W)
+        Packed functions on m = 2**n inputs.
+    vertices : ndarray of int64, shape (m,)
+        Cube vertex of every input.
+    n : int
+
+    Returns
+    -------
+    ndarray of float64, shape (N, n + 1)
+        Exact (every W_k is a multiple of 1/m² below 1) for n <= 17.
+    """
+    m = 1 << n
+    degree, bounds, parity_rows, identity = _plan(vertices, n, keys.shape[1])
     rows = keys.shape[0]
     out = np.zeros((rows, n + 1))
     scale = 1.0 / (float(m) * float(m))
     for blk in numba.prange((rows + _BLOCK - 1) // _BLOCK):
-        on_cube = np.empty(n_w, dtype=np.uint64)
+        on_cube = np.empty(keys.shape[1], dtype=np.uint64)
         values = np.empty(m, dtype=np.int64)
         weights = np.empty(n + 1, dtype=np.int64)
         for r in range(blk * _BLOCK, min(rows, (blk + 1) * _BLOCK)):
-            if identity:
-                for w in range(n_w):
-                    on_cube[w] = keys[r, w]
-            else:
-                on_cube[:] = 0
-                for i in range(m):
-                    bit = (keys[r, i >> 6] >> np.uint64(i & 63)) & _ONE
-                    on_cube[vertices[i] >> 6] |= bit << np.uint64(vertices[i] & 63)
-            if use_table:
-                # values[j] = m - 2 |f xor chi_S| = m F^(S) for the j-th set S in order of degree
-                values[:] = 0
-                for w in range(n_w):
-                    word = on_cube[w]
-                    for j in range(m):
-                        values[j] += np.int64(popcount64(word ^ parity_rows[w, j]))
-                for k in range(n + 1):
-                    total = np.int64(0)
-                    for j in range(bounds[k], bounds[k + 1]):
-                        total += (m - 2 * values[j]) ** 2
-                    out[r, k] = float(total) * scale
-                continue
-            for x in range(m):
-                values[x] = 1 - 2 * np.int64((on_cube[x >> 6] >> np.uint64(x & 63)) & _ONE)
-            half = 1
-            while half < m:
-                for start in range(0, m, 2 * half):
-                    for j in range(start, start + half):
-                        a = values[j]
-                        b = values[j + half]
-                        values[j] = a + b
-                        values[j + half] = a - b
-                half *= 2
-            weights[:] = 0
-            for s in range(m):
-                weights[degree[s]] += values[s] * values[s]
+            _row_weights(keys, r, vertices, n, degree, bounds, parity_rows, identity, on_cube, values, weights)
             for k in range(n + 1):
                 out[r, k] = float(weights[k]) * scale
     return out
+
+
+@numba.njit(cache=True, parallel=prange_only())
+def walsh_degree_totals(keys, counts, vertices, n):
+    """``Σ_r counts[r] m² W_k(keys[r])`` for k = 0..n, in integers (exact: the caller keeps it below 2^63).
+
+    Integer sums do not depend on their order, so neither does the result
+    on the thread count.
+    """
+    m = 1 << n
+    degree, bounds, parity_rows, identity = _plan(vertices, n, keys.shape[1])
+    rows = keys.shape[0]
+    n_blocks = (rows + _BLOCK - 1) // _BLOCK
+    partial = np.zeros((n_blocks, n + 1), dtype=np.int64)
+    for blk in numba.prange(n_blocks):
+        on_cube = np.empty(keys.shape[1], dtype=np.uint64)
+        values = np.empty(m, dtype=np.int64)
+        weights = np.empty(n + 1, dtype=np.int64)
+        for r in range(blk * _BLOCK, min(rows, (blk + 1) * _BLOCK)):
+            _row_weights(keys, r, vertices, n, degree, bounds, parity_rows, identity, on_cube, values, weights)
+            for k in range(n + 1):
+                partial[blk, k] += counts[r] * weights[k]
+    return partial.sum(axis=0)

@@ -19,11 +19,13 @@ import math
 
 import numpy as np
 
+from ..kernels.walsh import walsh_degree_totals as _totals_kernel
 from ..kernels.walsh import walsh_degree_weights as _walsh_kernel
 from .continuity import counting_cube_counts, cube_disagreements
 from .registry import Measure, register_measure
 
-__all__ = ["walsh_degree_weights", "counting_walsh_spectrum", "walsh_spectrum", "walsh_spectrum_entry"]
+__all__ = ["walsh_degree_weights", "walsh_degree_totals", "counting_walsh_spectrum", "walsh_spectrum",
+           "walsh_spectrum_entry"]
 
 
 def _walsh_degree(keys, context):
@@ -67,14 +69,45 @@ def counting_walsh_spectrum(n):
     return np.array([math.comb(int(n), k) for k in range(int(n) + 1)], dtype=np.float64) / 2.0 ** int(n)
 
 
-def walsh_spectrum_entry(weighted_sum, samples, n):
-    """The run's spectrum table (manifest entry ``walsh_spectrum``) from Σ_f count(f) W_k(f)."""
-    prior = np.asarray(weighted_sum, dtype=np.float64) / max(int(samples), 1)
-    return {"degree": list(range(int(n) + 1)), "prior": [float(v) for v in prior],
+def walsh_degree_totals(keys, counts, vertices, n):
+    """Σ_f count(f) m² W_k(f) for k = 0..n, as exact Python integers (see :func:`walsh_degree_weights`).
+
+    Summed in integers, so the result depends neither on the order of the
+    rows nor on the thread count; rows are taken in pieces whose integer
+    sums stay below 2^62.
+    """
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    vertices = np.ascontiguousarray(vertices, dtype=np.int64)
+    largest = 4 ** int(n)  # m², the most any m² W_k can be
+    totals = [0] * (int(n) + 1)
+    start = 0
+    while start < keys.shape[0]:
+        # the longest run of rows from ``start`` whose counts times m² stay below 2^62
+        room = np.cumsum(counts[start:], dtype=np.float64) * largest
+        stop = start + int(np.searchsorted(room, 2.0 ** 62))
+        if stop == start:  # one row whose count alone is that large: its integers times its count, in Python
+            stop += 1
+            weights = np.rint(walsh_degree_weights(keys[start:stop], vertices, n)[0] * largest)
+            piece = [int(counts[start]) * int(w) for w in weights]
+        else:
+            piece = _totals_kernel(keys[start:stop], counts[start:stop], vertices, int(n)).tolist()
+        totals = [total + int(value) for total, value in zip(totals, piece)]
+        start = stop
+    return totals
+
+
+def walsh_spectrum_entry(totals, samples, n):
+    """The run's spectrum table (manifest entry ``walsh_spectrum``) from :func:`walsh_degree_totals`' integers."""
+    scale = max(int(samples), 1) * 4 ** int(n)
+    return {"degree": list(range(int(n) + 1)), "prior": [int(total) / scale for total in totals],
             "counting": [float(v) for v in counting_walsh_spectrum(n)]}
 
 
 def walsh_spectrum(keys, counts, vertices, n):
-    """Expected spectral weight at each degree under the sampled P(f): Σ_f P(f) W_k(f) (the manifest entry)."""
-    counts = np.asarray(counts, dtype=np.float64)
-    return walsh_spectrum_entry(counts @ walsh_degree_weights(keys, vertices, n), counts.sum(), n)
+    """Expected spectral weight at each degree under the sampled P(f): Σ_f P(f) W_k(f) (the manifest entry).
+
+    Exact to the last bit: integer totals divided once.
+    """
+    counts = np.asarray(counts)
+    return walsh_spectrum_entry(walsh_degree_totals(keys, counts, vertices, n), int(counts.sum()), n)

@@ -55,3 +55,32 @@ def test_both_transforms_equal_dense_hadamard_exactly(n, order):
                       generator.random((20, m)) < generator.random((20, 1))])
     np.testing.assert_array_equal(walsh_degree_weights(pack_bits(bits), vertices, n),
                                   hadamard_weights(bits, vertices, n))
+
+
+@pytest.mark.parametrize("n", [0, 3, 7, 9])
+def test_count_weighted_totals_are_exact_integers(n):
+    """Σ_f c_f m² W_k(f) by the kernel equals the dense Hadamard weights' integers, counts large or small."""
+    from pysimbias.kernels.walsh import walsh_degree_totals
+
+    m = 1 << n
+    generator = np.random.default_rng(200 + n)
+    bits = np.vstack([np.zeros(m, bool), generator.random((2500, m)) < 0.5])
+    counts = generator.integers(1, 1000, bits.shape[0])
+    integers = np.rint(hadamard_weights(bits, np.arange(m), n) * m * m).astype(np.int64)
+    want = [int(v) for v in counts @ integers]
+    assert walsh_degree_totals(pack_bits(bits), counts, np.arange(m), n).tolist() == want
+
+
+def test_spectrum_totals_split_rows_before_int64_overflows():
+    """Counts whose weighted sums pass 2^63 are summed in pieces, exactly, as Python integers."""
+    from pysimbias.measures.walsh import walsh_degree_totals, walsh_spectrum
+
+    n, m = 3, 8
+    bits = np.random.default_rng(5).random((40, m)) < 0.5
+    # rows of 2^57 (times m² = 64: 2^63 alone) among runs of rows of 2^53 (a few fit in one kernel call)
+    counts = np.where(np.arange(40) % 7 == 0, 2 ** 57, 2 ** 53).astype(np.int64)
+    integers = np.rint(hadamard_weights(bits, np.arange(m), n) * m * m).astype(np.int64)
+    want = [sum(int(c) * int(v) for c, v in zip(counts, column)) for column in integers.T]
+    assert walsh_degree_totals(pack_bits(bits), counts, np.arange(m), n) == want
+    samples = sum(int(c) for c in counts)
+    assert walsh_spectrum(pack_bits(bits), counts, np.arange(m), n)["prior"] == [w / (samples * 64) for w in want]
