@@ -78,46 +78,56 @@ def _plan(vertices, n, n_w):
     return degree, bounds, parity_rows, identity
 
 
-@numba.njit(inline="always")
-def _row_weights(keys, r, vertices, n, degree, bounds, parity_rows, identity, on_cube, values, weights):
-    """``weights[k]`` = m² W_k of function ``keys[r]``: an exact integer (``on_cube``, ``values`` are scratch)."""
+@numba.njit
+def _block_weights(keys, lo, hi, vertices, n, plan):
+    """Row r - lo of the result: m² W_k of function ``keys[r]`` for k = 0..n, exact integers, for lo <= r < hi.
+
+    ``plan`` is :func:`_plan`'s.
+    """
     m = 1 << n
+    degree, bounds, parity_rows, identity = plan
     n_w = keys.shape[1]
-    if identity:
-        for w in range(n_w):
-            on_cube[w] = keys[r, w]
-    else:
-        on_cube[:] = 0
-        for i in range(m):
-            bit = (keys[r, i >> 6] >> np.uint64(i & 63)) & _ONE
-            on_cube[vertices[i] >> 6] |= bit << np.uint64(vertices[i] & 63)
-    if parity_rows.shape[1]:
-        # values[j] = |f xor chi_S| for the j-th set S in order of degree; m - 2 |f xor chi_S| = m F^(S)
-        values[:] = 0
-        for w in range(n_w):
-            word = on_cube[w]
-            for j in range(m):
-                values[j] += np.int64(popcount64(word ^ parity_rows[w, j]))
-        for k in range(n + 1):
-            total = np.int64(0)
-            for j in range(bounds[k], bounds[k + 1]):
-                total += (m - 2 * values[j]) ** 2
-            weights[k] = total
-        return
-    for x in range(m):
-        values[x] = 1 - 2 * np.int64((on_cube[x >> 6] >> np.uint64(x & 63)) & _ONE)
-    half = 1
-    while half < m:
-        for start in range(0, m, 2 * half):
-            for j in range(start, start + half):
-                a = values[j]
-                b = values[j + half]
-                values[j] = a + b
-                values[j + half] = a - b
-        half *= 2
-    weights[:] = 0
-    for s in range(m):
-        weights[degree[s]] += values[s] * values[s]
+    on_cube = np.empty(n_w, dtype=np.uint64)
+    values = np.empty(m, dtype=np.int64)
+    block = np.zeros((hi - lo, n + 1), dtype=np.int64)
+    for r in range(lo, hi):
+        weights = block[r - lo]
+        if identity:
+            for w in range(n_w):
+                on_cube[w] = keys[r, w]
+        else:
+            on_cube[:] = 0
+            for i in range(m):
+                bit = (keys[r, i >> 6] >> np.uint64(i & 63)) & _ONE
+                on_cube[vertices[i] >> 6] |= bit << np.uint64(vertices[i] & 63)
+        if parity_rows.shape[1]:
+            # values[j] = |f xor chi_S| for the j-th set S in order of degree; m - 2 |f xor chi_S| = m F^(S)
+            values[:] = 0
+            for w in range(n_w):
+                word = on_cube[w]
+                for j in range(m):
+                    values[j] += np.int64(popcount64(word ^ parity_rows[w, j]))
+            for k in range(n + 1):
+                total = np.int64(0)
+                for j in range(bounds[k], bounds[k + 1]):
+                    total += (m - 2 * values[j]) ** 2
+                weights[k] = total
+        else:  # the fast Walsh-Hadamard transform, coefficients in order of S
+            for x in range(m):
+                values[x] = 1 - 2 * np.int64((on_cube[x >> 6] >> np.uint64(x & 63)) & _ONE)
+            half = 1
+            while half < m:
+                for start in range(0, m, 2 * half):
+                    for j in range(start, start + half):
+                        a = values[j]
+                        b = values[j + half]
+                        values[j] = a + b
+                        values[j + half] = a - b
+                half *= 2
+            weights[:] = 0
+            for s in range(m):
+                weights[degree[s]] += values[s] * values[s]
+    return block
 
 
 @numba.njit(cache=True, parallel=prange_only())
@@ -138,18 +148,16 @@ def walsh_degree_weights(keys, vertices, n):
         Exact (every W_k is a multiple of 1/m² below 1) for n <= 17.
     """
     m = 1 << n
-    degree, bounds, parity_rows, identity = _plan(vertices, n, keys.shape[1])
+    plan = _plan(vertices, n, keys.shape[1])
     rows = keys.shape[0]
     out = np.zeros((rows, n + 1))
     scale = 1.0 / (float(m) * float(m))
     for blk in numba.prange((rows + _BLOCK - 1) // _BLOCK):
-        on_cube = np.empty(keys.shape[1], dtype=np.uint64)
-        values = np.empty(m, dtype=np.int64)
-        weights = np.empty(n + 1, dtype=np.int64)
-        for r in range(blk * _BLOCK, min(rows, (blk + 1) * _BLOCK)):
-            _row_weights(keys, r, vertices, n, degree, bounds, parity_rows, identity, on_cube, values, weights)
+        lo = blk * _BLOCK
+        block = _block_weights(keys, lo, min(rows, lo + _BLOCK), vertices, n, plan)
+        for i in range(block.shape[0]):
             for k in range(n + 1):
-                out[r, k] = float(weights[k]) * scale
+                out[lo + i, k] = float(block[i, k]) * scale
     return out
 
 
@@ -160,17 +168,14 @@ def walsh_degree_totals(keys, counts, vertices, n):
     Integer sums do not depend on their order, so neither does the result
     on the thread count.
     """
-    m = 1 << n
-    degree, bounds, parity_rows, identity = _plan(vertices, n, keys.shape[1])
+    plan = _plan(vertices, n, keys.shape[1])
     rows = keys.shape[0]
     n_blocks = (rows + _BLOCK - 1) // _BLOCK
     partial = np.zeros((n_blocks, n + 1), dtype=np.int64)
     for blk in numba.prange(n_blocks):
-        on_cube = np.empty(keys.shape[1], dtype=np.uint64)
-        values = np.empty(m, dtype=np.int64)
-        weights = np.empty(n + 1, dtype=np.int64)
-        for r in range(blk * _BLOCK, min(rows, (blk + 1) * _BLOCK)):
-            _row_weights(keys, r, vertices, n, degree, bounds, parity_rows, identity, on_cube, values, weights)
+        lo = blk * _BLOCK
+        block = _block_weights(keys, lo, min(rows, lo + _BLOCK), vertices, n, plan)
+        for i in range(block.shape[0]):
             for k in range(n + 1):
-                partial[blk, k] += counts[r] * weights[k]
+                partial[blk, k] += counts[lo + i] * block[i, k]
     return partial.sum(axis=0)
