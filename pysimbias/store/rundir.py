@@ -139,6 +139,41 @@ def write_functions(out, histogram, measures):
     return write_function_batches(out, histogram.m, batches())
 
 
+class _HashedFile:
+    """A new binary file that keeps the SHA-256 of the bytes written to it, for a pyarrow writer.
+
+    The checksum is ready when the file is, without reading the file again.
+    """
+
+    def __init__(self, path):
+        self._file = open(path, "wb")
+        self._digest = hashlib.sha256()
+        self._written = 0
+
+    def write(self, data):
+        view = memoryview(data).cast("B")
+        self._digest.update(view)
+        self._written += view.nbytes
+        return self._file.write(view)
+
+    def tell(self):
+        return self._written
+
+    def flush(self):
+        self._file.flush()
+
+    def close(self):
+        self._file.close()
+
+    @property
+    def closed(self):
+        return self._file.closed
+
+    def hexdigest(self):
+        """Hex SHA-256 of everything written."""
+        return self._digest.hexdigest()
+
+
 def write_function_batches(out, m, batches):
     """Write ``functions.parquet`` from a stream of row batches; return its SHA-256.
 
@@ -156,6 +191,7 @@ def write_function_batches(out, m, batches):
     path = Path(out) / FUNCTIONS
     tmp = path.with_name(f".{path.name}.tmp")
     writer = None
+    sink = _HashedFile(tmp)
     try:
         # The text column and the Parquet encoding of a batch run on a thread
         # of their own while the caller computes the next batch.
@@ -171,19 +207,23 @@ def write_function_batches(out, m, batches):
                     # The function column holds distinct m-character strings: a dictionary would never pay off,
                     # and its min/max statistics would only be compared strings; 7% faster without either.
                     small = _numeric_columns(schema)
-                    writer = pq.ParquetWriter(tmp, schema, compression="lz4", use_dictionary=small,
-                                              write_statistics=small)
+                    writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema, compression="lz4",
+                                              use_dictionary=small, write_statistics=small)
                 background.submit(_write_batch, writer, schema, m, keys, counts, [measures[name] for name in names])
     except BaseException:
         if writer is not None:
             writer.close()
+        sink.close()
         tmp.unlink(missing_ok=True)
         raise
     if writer is None:
+        sink.close()
+        tmp.unlink(missing_ok=True)
         raise ValueError("write_function_batches needs at least one batch")
     writer.close()
+    sink.close()
     os.replace(tmp, path)
-    return file_sha256(path)
+    return sink.hexdigest()
 
 
 def _numeric_columns(schema):
