@@ -81,11 +81,12 @@ def walsh_degree_totals(keys, counts, vertices, n):
     vertices = np.ascontiguousarray(vertices, dtype=np.int64)
     largest = 4 ** int(n)  # m², the most any m² W_k can be
     totals = [0] * (int(n) + 1)
+    reach = np.cumsum(counts, dtype=np.float64) * largest  # what rows 0..r add up to, at most
     start = 0
     while start < keys.shape[0]:
         # the longest run of rows from ``start`` whose counts times m² stay below 2^62
-        room = np.cumsum(counts[start:], dtype=np.float64) * largest
-        stop = start + int(np.searchsorted(room, 2.0 ** 62))
+        before = reach[start - 1] if start else 0.0
+        stop = int(np.searchsorted(reach, before + 2.0 ** 62))
         if stop == start:  # one row whose count alone is that large: its integers times its count, in Python
             stop += 1
             weights = np.rint(walsh_degree_weights(keys[start:stop], vertices, n)[0] * largest)
